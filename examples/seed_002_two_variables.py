@@ -1,0 +1,26 @@
+"""Seed 002, "Gradient Descent on two variable function": h(x, y) = x² + y², lr = 0.1.
+
+Reproduces the tutorial's table (x, y, both partial derivatives and h after
+each of 31 steps) on the way to the minimum (0, 0). The start (−25/6, 355/66)
+is the point whose first step gives the tutorial's first row.
+
+    python examples/seed_002_two_variables.py
+"""
+
+import symgd
+
+h = symgd.Objective("x^2 + y^2")
+
+
+def main() -> None:
+    print(f"== h(x, y) = {h.expr}, gradient {h.gradient}, n = 0.1")
+    res = symgd.minimize(h, {"x": -25 / 6, "y": 355 / 66}, lr=0.1, max_iter=31, tol=0)
+    trace = res.history
+    for (x, y), z, (dx, dy) in zip(trace.x[1:], trace.fun[1:], trace.grad[1:]):
+        print(f"X_value: {x:.6f},  Y_value:{y:.6f}, dz/dx= {dx:.6f},  dz/dy= {dy:.6f},  Z_value: {z:.6f}")
+    end = symgd.minimize(h, res.x, lr=0.1)
+    print(f"\nrun on: {end.message} (x, y) = ({end.x[0]:.2e}, {end.x[1]:.2e})")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,32 @@
+"""symgd: gradient descent on formulas.
+
+Type a formula; symgd derives its exact gradient and Hessian with sympy,
+compiles them with numpy, and descends.
+
+>>> import symgd
+>>> symgd.minimize("x^2 - 8x + 4", x0=10, lr=0.2).x.round(6).tolist()
+[4.0]
+"""
+
+from .engine import descend
+from .errors import ArgumentError, FormulaError, LimitError, SymgdError
+from .limits import Limits
+from .objective import Objective
+from .optimize import maximize, minimize
+from .result import History, Result
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ArgumentError",
+    "FormulaError",
+    "History",
+    "LimitError",
+    "Limits",
+    "Objective",
+    "Result",
+    "SymgdError",
+    "descend",
+    "maximize",
+    "minimize",
+]

@@ -1,0 +1,86 @@
+"""Stage 3: sympy expressions -> vectorised numpy callables, compiled once.
+
+Each callable takes one point, an array of shape ``(n,)``, or ``k`` points at
+once, an array of shape ``(n, k)``; constants are broadcast to the points.
+
+>>> import numpy as np, sympy
+>>> x, y = sympy.symbols("x y", real=True)
+>>> f = compile_vector((x, y), (2*x + y, sympy.Integer(3)))
+>>> f(np.array([1.0, 2.0]))
+array([4., 3.])
+>>> f(np.array([[1.0, 2.0], [0.0, 1.0]]))
+array([[2., 5.],
+       [3., 3.]])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import sympy
+
+from .errors import LimitError
+from .limits import DEFAULT_LIMITS, Limits, time_budget
+
+Array = np.ndarray
+
+# Exact numbers beyond float precision are printed as floats: Python would
+# otherwise carry huge integers through every call, or overflow converting them.
+_EXACT_LIMIT = 2**53
+
+
+def _as_floats(expr: sympy.Expr) -> sympy.Expr:
+    big = {a: sympy.Float(a, 17) for a in expr.atoms(sympy.Rational) if max(abs(a.p), a.q) > _EXACT_LIMIT}
+    return expr.xreplace(big) if big else expr
+
+
+def lambdify_list(
+    symbols: Sequence[sympy.Symbol], exprs: Sequence[sympy.Expr], limits: Limits = DEFAULT_LIMITS
+) -> Callable:
+    """``f(X) -> list`` of the expressions' values at ``X`` (rows = variables).
+
+    Variables are renamed to dummies first, so a variable called ``lambda``,
+    ``sin`` or ``beta`` can neither break nor steer the generated code.
+    """
+    dummies = [sympy.Dummy() for _ in symbols]
+    renamed = [_as_floats(sympy.sympify(e).xreplace(dict(zip(symbols, dummies)))) for e in exprs]
+    with time_budget(limits.time_budget, "compiling the formula"):
+        try:
+            return sympy.lambdify([dummies], renamed, modules="numpy", cse=True, docstring_limit=0)
+        except RecursionError:
+            raise LimitError("the formula is too deeply nested to compile") from None
+
+
+def compile_scalar(
+    symbols: Sequence[sympy.Symbol], expr: sympy.Expr, limits: Limits = DEFAULT_LIMITS
+) -> Callable[[Array], float | Array]:
+    """``f(x) -> float`` for ``x`` of shape (n,), ``-> ndarray (k,)`` for shape (n, k)."""
+    raw = lambdify_list(symbols, [expr], limits)
+
+    def value(x: Array):
+        (result,) = raw(x)
+        if x.ndim == 1:
+            return float(result)
+        return np.broadcast_to(np.asarray(result, dtype=float), x.shape[1:]).copy()
+
+    return value
+
+
+def compile_vector(
+    symbols: Sequence[sympy.Symbol], exprs: Sequence[sympy.Expr], limits: Limits = DEFAULT_LIMITS
+) -> Callable[[Array], Array]:
+    """``f(x) -> ndarray (m,)`` for ``x`` of shape (n,), ``-> (m, k)`` for shape (n, k)."""
+    raw = lambdify_list(symbols, exprs, limits)
+    m = len(exprs)
+
+    def vector(x: Array) -> Array:
+        parts = raw(x)
+        if x.ndim == 1:
+            return np.array(parts, dtype=float)
+        out = np.empty((m, *x.shape[1:]))
+        for row, part in zip(out, parts):
+            row[...] = part  # broadcasts constant components
+        return out
+
+    return vector

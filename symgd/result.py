@@ -1,0 +1,124 @@
+"""What a run returns: `Result`, with its `History` (the full trace)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+# Status names. A run that ends for any other reason than these is a bug.
+CONVERGED = "converged"  # gradient norm <= tol
+MAX_ITER = "max_iter"  # ran out of iterations before reaching tol
+DIVERGED = "diverged"  # a non-finite value, or growth past any sensible scale
+UNDEFINED = "undefined"  # f or its gradient is not finite at the start point
+CALLBACK = "callback"  # the callback raised StopIteration
+
+STATUSES = (CONVERGED, MAX_ITER, DIVERGED, UNDEFINED, CALLBACK)
+
+
+@dataclass(frozen=True)
+class History:
+    """The trace of a run: row 0 is the start, row ``i`` the state after step ``i``.
+
+    Attributes
+    ----------
+    x : ndarray (nit + 1, n)
+    fun : ndarray (nit + 1,)
+    grad : ndarray (nit + 1, n)
+    """
+
+    x: np.ndarray
+    fun: np.ndarray
+    grad: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.fun)
+
+    @property
+    def grad_norm(self) -> np.ndarray:
+        """Euclidean norm of the gradient at each row."""
+        return np.linalg.norm(self.grad, axis=1)
+
+
+@dataclass(frozen=True)
+class Result:
+    """The outcome of `symgd.minimize` / `symgd.maximize`.
+
+    Failing to converge is a status, not an exception: check ``success`` and
+    read ``message``.
+
+    Attributes
+    ----------
+    x : ndarray (n,)
+        Where the run ended.
+    fun : float
+        The objective at ``x``.
+    grad : ndarray (n,)
+        The gradient at ``x``.
+    nit : int
+        Iterations done (steps taken).
+    status : str
+        One of ``"converged"``, ``"max_iter"``, ``"diverged"``,
+        ``"undefined"``, ``"callback"``.
+    success : bool
+    message : str
+        One sentence saying why the run ended.
+    variables : tuple of str
+    history : History
+    best_x, best_fun, best_iter
+        The best point seen (lowest ``fun``, or highest when maximising);
+        after a divergence it is the one to use.
+    maximize : bool
+    """
+
+    x: np.ndarray
+    fun: float
+    grad: np.ndarray
+    nit: int
+    status: str
+    success: bool
+    message: str
+    variables: tuple[str, ...]
+    history: History = field(repr=False)
+    best_x: np.ndarray = field(repr=False)
+    best_fun: float = field(repr=False)
+    best_iter: int = field(repr=False)
+    maximize: bool = False
+
+    def __repr__(self) -> str:
+        lines = [
+            f"  message: {self.message}",
+            f"  success: {self.success}",
+            f"   status: {self.status}",
+            f"      fun: {self.fun!r}",
+            f"        x: {_point(self.variables, self.x)}",
+            f"     grad: {_point(self.variables, self.grad)}",
+            f"      nit: {self.nit}",
+        ]
+        return "Result(\n" + "\n".join(lines) + "\n)"
+
+    def to_dict(self) -> dict:
+        """Plain Python data (lists, floats; non-finite numbers as None), e.g. for JSON."""
+        h = self.history
+        return {
+            "variables": list(self.variables),
+            "x": _plain(self.x),
+            "fun": _plain(self.fun),
+            "grad": _plain(self.grad),
+            "nit": self.nit,
+            "status": self.status,
+            "success": self.success,
+            "message": self.message,
+            "maximize": self.maximize,
+            "best": {"x": _plain(self.best_x), "fun": _plain(self.best_fun), "iteration": self.best_iter},
+            "history": {"x": _plain(h.x), "fun": _plain(h.fun), "grad": _plain(h.grad)},
+        }
+
+
+def _plain(value):
+    array = np.asarray(value, dtype=float)
+    return np.where(np.isfinite(array), array, None).tolist()
+
+
+def _point(names, values) -> str:
+    return ", ".join(f"{name}={float(v)!r}" for name, v in zip(names, values))
