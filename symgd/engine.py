@@ -81,7 +81,7 @@ def descend(
     if len(names) != n:
         raise ArgumentError(f"the start point has {n} coordinates but there are {len(names)} variables")
     sign = -1.0 if maximize else 1.0
-    tol2 = tol * tol if tol > 0 else -1.0  # tol = 0: never stop on the gradient
+    stop_below = tol if tol > 0 else -1.0  # tol = 0: never stop on the gradient
     capacity = min(max_iter, _FIRST_CAPACITY) + 1
     X, F, G = np.empty((capacity, n)), np.empty(capacity), np.empty((capacity, n))
     update = step.update
@@ -89,9 +89,9 @@ def descend(
     with np.errstate(all="ignore"):
         f, g = value(x), grad(x)
         X[0], F[0], G[0] = x, f, g
-        gg = float(g @ g)
+        gnorm = math.hypot(*g.tolist())
         i, best, status = 0, 0, None
-        if not (math.isfinite(f) and math.isfinite(gg)):
+        if not (math.isfinite(f) and math.isfinite(gnorm)):
             status = UNDEFINED
         else:
             state = step.init(x)
@@ -99,7 +99,7 @@ def descend(
             best_sf = sign * f
             ceiling = best_sf + GROWTH_LIMIT * max(1.0, start_scale)
         while status is None:
-            if gg <= tol2:
+            if gnorm <= stop_below:
                 status = CONVERGED
                 break
             if i == max_iter:
@@ -113,9 +113,9 @@ def descend(
                 capacity = min(2 * capacity, max_iter + 1)
                 X, F, G = _grow(X, capacity), _grow(F, capacity), _grow(G, capacity)
             X[i], F[i], G[i] = x, f, g
-            gg = float(g @ g)
+            gnorm = math.hypot(*g.tolist())
             sf = sign * f
-            if not (math.isfinite(sf) and math.isfinite(gg)) or sf > ceiling:
+            if not (math.isfinite(sf) and math.isfinite(gnorm)) or sf > ceiling:
                 status = DIVERGED
                 break
             if sf < best_sf:
