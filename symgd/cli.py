@@ -14,10 +14,12 @@ from enum import IntEnum
 
 from . import __version__
 from .errors import ArgumentError, SymgdError
+from .limits import Limits
 from .objective import Objective
 from .optimize import minimize
 from .parse import parse
 from .report import summary, trace_csv, trace_table
+from .sandbox import safe_objective
 
 PROG = "symgd"
 
@@ -69,6 +71,18 @@ def build_parser() -> argparse.ArgumentParser:
         help="trace rows shown in the table, first and last (default 40; 0 shows all)",
     )
     parser.add_argument("--digits", type=_digits, default=10, help="significant digits in the table (default 10)")
+    parser.add_argument(
+        "--time-budget",
+        type=float,
+        default=Limits.time_budget,
+        metavar="SECONDS",
+        help="most seconds of symbolic work on the formula (default %(default)s; 0 = no limit)",
+    )
+    parser.add_argument(
+        "--sandbox",
+        action="store_true",
+        help="read and derive the formula in a worker process with CPU, memory and time limits",
+    )
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     return parser
 
@@ -142,7 +156,11 @@ def run(args: argparse.Namespace) -> ExitStatus:
     constants = dict(_pairs(args.const, "--const")) if args.const else None
     if constants and None in constants:
         raise ArgumentError("--const needs names: a=2,b=3")
-    obj = Objective(args.formula, variables, constants)
+    limits = Limits(time_budget=args.time_budget or None)
+    if args.sandbox:
+        obj = safe_objective(args.formula, variables, constants, limits=limits)
+    else:
+        obj = Objective(args.formula, variables, constants, limits=limits)
     res = minimize(obj, _start(args.x0), lr=args.lr, max_iter=args.iters, tol=args.tol, maximize=args.maximize)
     if args.format == "json":
         print(json.dumps({"formula": str(obj.expr), **res.to_dict()}, allow_nan=False))

@@ -20,8 +20,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import sympy
 
-from .errors import LimitError
-from .limits import DEFAULT_LIMITS, Limits, time_budget
+from .limits import DEFAULT_LIMITS, Limits, guarded
 
 Array = np.ndarray
 
@@ -43,13 +42,10 @@ def lambdify_list(
     Variables are renamed to dummies first, so a variable called ``lambda``,
     ``sin`` or ``beta`` can neither break nor steer the generated code.
     """
-    dummies = [sympy.Dummy() for _ in symbols]
-    renamed = [_as_floats(sympy.sympify(e).xreplace(dict(zip(symbols, dummies)))) for e in exprs]
-    with time_budget(limits.time_budget, "compiling the formula"):
-        try:
-            return sympy.lambdify([dummies], renamed, modules="numpy", cse=True, docstring_limit=0)
-        except RecursionError:
-            raise LimitError("the formula is too deeply nested to compile") from None
+    with guarded("compiling the formula", limits):
+        dummies = [sympy.Dummy() for _ in symbols]
+        renamed = [_as_floats(e.xreplace(dict(zip(symbols, dummies)))) for e in exprs]
+        return sympy.lambdify([dummies], renamed, modules="numpy", cse=True, docstring_limit=0)
 
 
 def compile_scalar(

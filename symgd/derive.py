@@ -16,8 +16,9 @@ from collections.abc import Sequence
 
 import sympy
 
-from .errors import FormulaError, LimitError
-from .limits import DEFAULT_LIMITS, Limits, time_budget
+from .errors import FormulaError
+from .limits import DEFAULT_LIMITS, Limits, guarded
+from .parse import check_real
 
 
 def _almost_everywhere(derivative: sympy.Expr) -> sympy.Expr:
@@ -31,23 +32,18 @@ def _almost_everywhere(derivative: sympy.Expr) -> sympy.Expr:
         raise FormulaError(
             f"sympy cannot differentiate part of the formula: {derivative.atoms(sympy.Derivative).pop()}"
         )
-    return derivative
+    return check_real(derivative, "the derivative")
 
 
 def _diff(expr: sympy.Expr, symbol: sympy.Symbol) -> sympy.Expr:
-    try:
-        return _almost_everywhere(sympy.diff(expr, symbol))
-    except RecursionError:
-        raise LimitError("the formula is too deeply nested to differentiate") from None
-    except MemoryError:
-        raise LimitError("differentiating the formula ran out of memory") from None
+    return _almost_everywhere(sympy.diff(expr, symbol))
 
 
 def gradient(
     expr: sympy.Expr, symbols: Sequence[sympy.Symbol], limits: Limits = DEFAULT_LIMITS
 ) -> tuple[sympy.Expr, ...]:
     """The partial derivatives of ``expr``, one per symbol, in order."""
-    with time_budget(limits.time_budget, "differentiating the formula"):
+    with guarded("differentiating the formula", limits):
         return tuple(_diff(expr, s) for s in symbols)
 
 
@@ -64,7 +60,7 @@ def hessian(
     grad = gradient(expr, symbols, limits) if grad is None else grad
     n = len(symbols)
     entries: dict[tuple[int, int], sympy.Expr] = {}
-    with time_budget(limits.time_budget, "computing the Hessian"):
+    with guarded("computing the Hessian", limits):
         for i in range(n):
             for j in range(i, n):
                 entries[i, j] = entries[j, i] = _diff(grad[i], symbols[j])

@@ -19,7 +19,7 @@ import sympy
 
 from . import compiler, derive
 from .errors import ArgumentError, FormulaError
-from .limits import DEFAULT_LIMITS, Limits
+from .limits import DEFAULT_LIMITS, Budget, Limits
 from .parse import Parsed, check_name, natural_key, parse, read_constants
 
 Array = np.ndarray
@@ -59,16 +59,16 @@ class Objective:
         *,
         limits: Limits = DEFAULT_LIMITS,
     ):
-        if isinstance(formula, sympy.Basic):
-            parsed = _from_sympy(formula, variables, constants, limits)
-            self.text = str(formula)
-        else:
-            parsed = parse(formula, variables, constants, limits)
-            self.text = formula.strip()
+        self.limits = limits
+        self._budget = Budget(limits.time_budget)
+        with self._budget.spend("reading the formula"):
+            if isinstance(formula, sympy.Basic):
+                parsed = _from_sympy(formula, variables, constants, limits)
+            else:
+                parsed = parse(formula, variables, constants, limits)
         self.expr: sympy.Expr = parsed.expr
         self.symbols: tuple[sympy.Symbol, ...] = parsed.symbols
         self.variables: tuple[str, ...] = parsed.variables
-        self.limits = limits
 
     def __repr__(self) -> str:
         return f"Objective({str(self.expr)!r}, variables={self.variables!r})"
@@ -82,27 +82,62 @@ class Objective:
     @cached_property
     def gradient(self) -> tuple[sympy.Expr, ...]:
         """The partial derivatives, one per variable."""
-        return derive.gradient(self.expr, self.symbols, self.limits)
+        with self._budget.spend("differentiating the formula"):
+            return derive.gradient(self.expr, self.symbols, self.limits)
 
     @cached_property
     def hessian(self) -> sympy.Matrix:
         """The (symmetric) matrix of second partial derivatives."""
-        return derive.hessian(self.expr, self.symbols, self.limits, grad=self.gradient)
+        grad = self.gradient
+        with self._budget.spend("computing the Hessian"):
+            return derive.hessian(self.expr, self.symbols, self.limits, grad=grad)
 
     # -- compiled forms (stage 3): take arrays of shape (n,) or (n, k)
     @cached_property
     def compiled_value(self):
-        return compiler.compile_scalar(self.symbols, self.expr, self.limits)
+        with self._budget.spend("compiling the formula"):
+            return compiler.compile_scalar(self.symbols, self.expr, self.limits)
 
     @cached_property
     def compiled_grad(self):
-        return compiler.compile_vector(self.symbols, self.gradient, self.limits)
+        grad = self.gradient
+        with self._budget.spend("compiling the gradient"):
+            return compiler.compile_vector(self.symbols, grad, self.limits)
 
     @cached_property
     def compiled_hess(self):
-        flat = compiler.compile_vector(self.symbols, list(self.hessian), self.limits)
+        entries = list(self.hessian)
+        with self._budget.spend("compiling the Hessian"):
+            flat = compiler.compile_vector(self.symbols, entries, self.limits)
         n = self.n
         return lambda x: flat(x).reshape(n, n, *x.shape[1:])
+
+    @cached_property
+    def corners(self) -> tuple[sympy.Expr, ...]:
+        """Expressions that vanish where f has a corner (from abs, max, min, relu).
+
+        There the gradient is undefined; the compiled gradient gives a
+        subgradient (sign(0) = 0, Heaviside(0) = 1/2).
+
+        >>> Objective("abs(x - 1) + y^2").corners
+        (x - 1,)
+        """
+        found = {atom.args[0] for g in self.gradient for atom in g.atoms(sympy.sign, sympy.Heaviside)}
+        return tuple(sorted(found, key=sympy.default_sort_key))
+
+    @cached_property
+    def _compiled_corners(self):
+        corners = self.corners
+        with self._budget.spend("compiling the corners"):
+            return compiler.compile_vector(self.symbols, corners, self.limits)
+
+    def first_corner(self, points: Array) -> int | None:
+        """Index of the first of ``k`` points (array (n, k)) that lies on a corner of f, or None."""
+        if not self.corners:
+            return None
+        with np.errstate(all="ignore"):
+            on_corner = np.any(self._compiled_corners(np.asarray(points, dtype=float)) == 0, axis=0)
+        return int(np.argmax(on_corner)) if on_corner.any() else None
 
     def value(self, p: Point) -> float | Array:
         """f at one point (-> float) or at k points (array (n, k) -> array (k,))."""

@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 
 import sympy
@@ -79,7 +80,7 @@ def minimize(
     if isinstance(optimizer, str):
         options = {"lr": lr, **options}
     step = get_optimizer(optimizer, **options)
-    return descend(
+    res = descend(
         obj.compiled_value,
         obj.compiled_grad,
         obj.point(x0),
@@ -90,6 +91,20 @@ def minimize(
         callback=callback,
         variables=obj.variables,
     )
+    return _note_corner(obj, res)
+
+
+def _note_corner(obj: Objective, res: Result) -> Result:
+    """Say once if the run stood on a corner of f, where it used a subgradient."""
+    i = obj.first_corner(res.history.x.T)
+    if i is None:
+        return res
+    where = ", ".join(f"{name} = {v:.6g}" for name, v in zip(obj.variables, res.history.x[i]))
+    note = (
+        f" Note: at iteration {i} ({where}) f has a corner (abs, max or min), where the gradient is undefined;"
+        " a subgradient was used there."
+    )
+    return dataclasses.replace(res, message=res.message + note)
 
 
 def maximize(fun: str | sympy.Expr | Objective, x0: Point | None = None, **kwargs) -> Result:

@@ -26,7 +26,7 @@ from numbers import Real
 import sympy
 
 from .errors import FormulaError, LimitError
-from .limits import DEFAULT_LIMITS, Limits, time_budget
+from .limits import DEFAULT_LIMITS, Limits, guarded
 
 
 def _sigmoid(z):
@@ -49,7 +49,7 @@ FUNCTIONS: dict[str, tuple[Callable[..., sympy.Expr], int, int | None]] = {
     "log10": (lambda z: sympy.log(z, 10), 1, 1),
     "log2": (lambda z: sympy.log(z, 2), 1, 1),
     "sqrt": (sympy.sqrt, 1, 1),
-    "cbrt": (sympy.cbrt, 1, 1),
+    "cbrt": (lambda z: sympy.sign(z) * sympy.Abs(z) ** sympy.Rational(1, 3), 1, 1),  # the real cube root
     "sin": (sympy.sin, 1, 1),
     "cos": (sympy.cos, 1, 1),
     "tan": (sympy.tan, 1, 1),
@@ -235,25 +235,25 @@ class _Reader:
         return value
 
     def expr(self) -> sympy.Expr:
-        value = self.term()
+        terms = [self.term()]
         while (op := self.op()) in ("+", "-"):
             self.advance()
             right = self.term()
-            value = value + right if op == "+" else value - right
-        return value
+            terms.append(right if op == "+" else -right)
+        return sympy.Add(*terms)  # one flattening, not one per term
 
     def term(self) -> sympy.Expr:
-        value = self.unary()
+        factors = [self.unary()]
         while True:
             op = self.op()
             if op in ("*", "/"):
                 token = self.advance()
                 right = self.unary()
-                value = value * right if op == "*" else _divide(value, right, token)
+                factors.append(right if op == "*" else _reciprocal(right, token))
             elif self.token.kind == "name" or op == "(":
-                value = value * self.power()  # implicit multiplication: 2x, 3(x+1), x y
+                factors.append(self.power())  # implicit multiplication: 2x, 3(x+1), x y
             else:
-                return value
+                return sympy.Mul(*factors)
 
     def unary(self) -> sympy.Expr:
         op = self.op()
@@ -366,15 +366,15 @@ def _number(token: Token, limits: Limits) -> sympy.Expr:
     return sympy.Rational(int(digits or "0") * 10 ** max(scale, 0), 10 ** max(-scale, 0))
 
 
-def _divide(numerator: sympy.Expr, denominator: sympy.Expr, token: Token) -> sympy.Expr:
+def _reciprocal(denominator: sympy.Expr, token: Token) -> sympy.Expr:
     if denominator.is_zero:
         raise FormulaError(f"division by zero at column {token.column}", token.column)
-    return numerator / denominator
+    return sympy.Pow(denominator, -1)
 
 
 def _power(base: sympy.Expr, exponent: sympy.Expr, token: Token, limits: Limits) -> sympy.Expr:
     """``base**exponent``, refusing exact numbers whose size would exceed the digit limit."""
-    if base.is_Number and exponent.is_Number and not (base.is_Float or exponent.is_Float):
+    if base.is_number and exponent.is_Rational and not base.has(sympy.Float):
         digits = _power_digits(base, exponent)
         if digits > limits.max_digits:
             raise LimitError(
@@ -387,9 +387,13 @@ def _power(base: sympy.Expr, exponent: sympy.Expr, token: Token, limits: Limits)
     return base**exponent
 
 
-def _power_digits(base: sympy.Expr, exponent: sympy.Expr) -> float:
-    """Upper estimate of the decimal digits of the exact value of base**exponent."""
-    size = max(math.log10(abs(part)) for part in (base.p, base.q) if part) if base.p else 0.0
+def _power_digits(base: sympy.Expr, exponent: sympy.Rational) -> float:
+    """Estimate of the decimal digits of the exact value of base**exponent (base a number)."""
+    if base.is_Rational:
+        size = max((math.log10(abs(part)) for part in (base.p, base.q) if part), default=0.0)
+    else:  # sqrt(2), pi, ...: sympy may evaluate sqrt(2)**1000 to 2**500
+        magnitude = abs(complex(base.evalf(15)))
+        size = abs(math.log10(magnitude)) if magnitude and math.isfinite(magnitude) else 0.0
     return abs(float(exponent)) * size
 
 
@@ -425,18 +429,10 @@ def parse(
     if clash:
         raise FormulaError(f"{sorted(clash)[0]!r} is given both as a variable and as a constant")
     known = {**declared, **{name: sympy.Symbol(name, real=True) for name in values}}
-    with time_budget(limits.time_budget, "reading the formula"):
-        try:
-            reader = _Reader(tokenize(text, limits), known, limits)
-            expr = reader.formula()
-            expr = expr.xreplace({known[name]: value for name, value in values.items()})
-        except RecursionError:
-            raise LimitError("the formula nests too deeply to read") from None
-        except (MemoryError, OverflowError, ValueError) as error:
-            if isinstance(error, FormulaError):
-                raise
-            raise LimitError(f"the formula is too large to read exactly ({type(error).__name__})") from None
-    _check_finite(expr)
+    with guarded("reading the formula", limits):
+        reader = _Reader(tokenize(text, limits), known, limits)
+        expr = reader.formula().xreplace({known[name]: value for name, value in values.items()})
+    check_real(expr)
     found = sorted((s for s in expr.free_symbols), key=lambda s: natural_key(s.name))
     if variables is None:
         return Parsed(expr, tuple(found))
@@ -469,13 +465,14 @@ def _constant_value(name: str, value: object, limits: Limits) -> sympy.Expr:
     raise FormulaError(f"constant {name!r} must be a number or a numeric formula, not {type(value).__name__}")
 
 
-def _check_finite(expr: sympy.Expr) -> None:
-    """Refuse formulas that are undefined or complex before any variable is known."""
-    if expr.has(sympy.zoo, sympy.nan, sympy.oo, -sympy.oo):
-        raise FormulaError("the formula is undefined (it contains a division by zero or an infinite value)")
-    if expr.has(sympy.I):
-        raise FormulaError(
-            "the formula is complex-valued (e.g. sqrt or log of a negative number); symgd works with real numbers"
-        )
+def check_real(expr: sympy.Expr, what: str = "the formula") -> sympy.Expr:
+    """Return ``expr`` if it is a real formula; refuse undefined or complex-valued ones."""
     if not isinstance(expr, sympy.Expr):
-        raise FormulaError("the formula does not describe a number")
+        raise FormulaError(f"{what} does not describe a number")
+    if expr.has(sympy.zoo, sympy.nan, sympy.oo, -sympy.oo):
+        raise FormulaError(f"{what} is undefined (it contains a division by zero or an infinite value)")
+    if expr.has(sympy.I) or any(p.is_number and p.is_extended_real is False for p in expr.atoms(sympy.Pow)):
+        raise FormulaError(
+            f"{what} is complex-valued (e.g. sqrt or log of a negative number); symgd works with real numbers"
+        )
+    return expr
