@@ -29,11 +29,17 @@ from .objective import Objective
 
 
 def _limit_resources(memory_mb: int, cpu_seconds: int) -> None:
+    """Cap the worker's CPU time, and its memory at ``memory_mb`` MiB beyond what it starts with."""
     try:
         import resource
     except ImportError:  # not POSIX: only the wall clock applies
         return
-    memory = memory_mb * 1024 * 1024
+    try:  # a forked worker starts with its parent's address space (Linux: /proc)
+        with open("/proc/self/statm") as statm:
+            start = int(statm.read().split()[0]) * resource.getpagesize()
+    except OSError:
+        start = 0
+    memory = start + memory_mb * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
     resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 1))
 
@@ -68,7 +74,7 @@ def safe_objective(
     timeout
         Wall-clock seconds for the whole job (the CPU-time limit is the same).
     memory_mb
-        Address-space limit of the worker, in MiB.
+        Memory the worker may allocate, in MiB (beyond what it starts with).
 
     Raises `LimitError` when the worker runs out of time or memory, and the
     worker's own `SymgdError` for a bad formula.
