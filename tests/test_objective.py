@@ -94,3 +94,17 @@ def test_formula_errors_are_symgd_errors():
         Objective("x +")
     with pytest.raises(FormulaError):
         Objective(42)
+
+
+def test_corners_come_from_abs_max_min():
+    x, y = sympy.symbols("x y", real=True)
+    assert set(Objective("abs(x - 1) + max(x, y)").corners) == {x - 1, x - y, y - x}
+    obj = Objective("abs(x - 1) + y^2")
+    assert obj.first_corner(np.array([[3.0, 2.0, 1.0], [0.0, 0.0, 0.0]])) == 2
+    assert obj.first_corner(np.array([[3.0], [0.0]])) is None
+    assert Objective("x^2").first_corner(np.zeros((1, 3))) is None
+
+
+def test_complex_derivative_is_refused():
+    with pytest.raises(FormulaError, match="derivative is complex-valued"):
+        _ = Objective("(-1)^x").gradient

@@ -73,3 +73,30 @@ def test_unknown_optimizer_lists_the_valid_ones():
 def test_optimizer_object():
     res = symgd.minimize("x^2", 1.0, optimizer=symgd.optimizers.gd(0.25), max_iter=1, tol=0)
     assert res.x[0] == 0.5
+
+
+def test_corner_is_reported_once_with_the_subgradient():
+    res = symgd.minimize("abs(x - 1) + y^2", [3, 1], lr=0.5, max_iter=50)
+    assert res.status == "converged"
+    assert res.message.count("Note:") == 1
+    assert "f has a corner" in res.message and "subgradient" in res.message
+    np.testing.assert_allclose(res.x, [1.0, 0.0], atol=1e-8)
+
+
+def test_smooth_run_has_no_corner_note():
+    assert "corner" not in symgd.minimize("x^2 + abs(y)", [1, 0.3], lr=0.1, max_iter=3, tol=0).message
+
+
+@pytest.mark.parametrize(
+    ("formula", "x0", "fault"),
+    [
+        ("log(x)", -1.0, "undefined"),
+        ("sqrt(x)", -4.0, "undefined"),
+        ("1/x", 0.0, "undefined"),
+        ("exp(1000*x)", 1.0, "undefined"),
+        ("sqrt(x)", 1.0, "diverged"),  # descends to x < 0, outside the domain
+    ],
+)
+def test_numeric_faults_are_statuses(formula, x0, fault):
+    res = symgd.minimize(formula, x0, lr=4.0)  # filterwarnings=error: a numpy warning would fail here
+    assert res.status == fault and not res.success
