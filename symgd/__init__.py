@@ -14,6 +14,7 @@ from .limits import Limits
 from .objective import Objective
 from .optimize import maximize, minimize
 from .result import History, Result
+from .sandbox import safe_objective
 
 __version__ = "0.1.0"
 
@@ -29,4 +30,5 @@ __all__ = [
     "descend",
     "maximize",
     "minimize",
+    "safe_objective",
 ]
