@@ -21,8 +21,10 @@ import numpy as np
 import sympy
 
 from .limits import DEFAULT_LIMITS, Limits, guarded
+from .parse import constant_parts
 
 Array = np.ndarray
+
 
 # Exact numbers beyond float precision are printed as floats: Python would
 # otherwise carry huge integers through every call, or overflow converting them.
@@ -30,6 +32,10 @@ _EXACT_LIMIT = 2**53
 
 
 def _as_floats(expr: sympy.Expr) -> sympy.Expr:
+    """Constant parts folded to floats before printing: faster code, and no detours
+    (numpy's printer writes cosh(1/400) as a complex cosine), no huge exact integers."""
+    constants = {part: sympy.Float(part.evalf(17), 17) for part in constant_parts(expr)}
+    expr = expr.xreplace(constants) if constants else expr
     big = {a: sympy.Float(a, 17) for a in expr.atoms(sympy.Rational) if max(abs(a.p), a.q) > _EXACT_LIMIT}
     return expr.xreplace(big) if big else expr
 

@@ -20,23 +20,67 @@ from .errors import FormulaError
 from .limits import DEFAULT_LIMITS, Limits, guarded
 from .parse import check_real
 
+# Derivatives of these are point masses (DiracDelta), zero wherever they are
+# defined: dropping them makes abs, max and min differentiable by their
+# subgradients (sign(0) = 0, Heaviside(0) = 1/2).
+_STEPS = (sympy.sign, sympy.Heaviside)
 
-def _almost_everywhere(derivative: sympy.Expr) -> sympy.Expr:
-    """Drop point masses: d/dx sign(x) = 2*DiracDelta(x) is 0 wherever it is defined.
 
-    This makes Abs, Max and Min differentiable by their subgradients (sign(0) = 0).
+def differentiate(expr: sympy.Expr, symbol: sympy.Symbol) -> sympy.Expr:
+    """d expr / d symbol, almost everywhere.
+
+    The sum, product, power and chain rules applied once per distinct
+    subexpression (memoised, so shared subtrees are differentiated once), and
+    each product differentiated only in its factors that depend on ``symbol``.
+    sympy's own ``diff`` does the same mathematics but costs O(n²) on a
+    product of n factors (7 s for 50 symbols); the result is checked against
+    it in the tests.
+
+    >>> x, y = sympy.symbols("x y", real=True)
+    >>> differentiate(x**2 * sympy.sin(y) + sympy.Abs(x), x)
+    2*x*sin(y) + sign(x)
     """
-    if derivative.has(sympy.DiracDelta):
-        derivative = derivative.replace(sympy.DiracDelta, lambda *args: sympy.S.Zero)
-    if derivative.has(sympy.Derivative):
-        raise FormulaError(
-            f"sympy cannot differentiate part of the formula: {derivative.atoms(sympy.Derivative).pop()}"
-        )
-    return check_real(derivative, "the derivative")
+    depends: dict[sympy.Basic, bool] = {}
+    derivatives: dict[sympy.Basic, sympy.Expr] = {}
 
+    def has_symbol(e: sympy.Basic) -> bool:
+        if e not in depends:
+            depends[e] = e == symbol or any(has_symbol(a) for a in e.args)
+        return depends[e]
 
-def _diff(expr: sympy.Expr, symbol: sympy.Symbol) -> sympy.Expr:
-    return _almost_everywhere(sympy.diff(expr, symbol))
+    def d(e: sympy.Expr) -> sympy.Expr:
+        if not has_symbol(e):
+            return sympy.S.Zero
+        if e in derivatives:
+            return derivatives[e]
+        args = e.args
+        if e == symbol:
+            result = sympy.S.One
+        elif e.is_Add:
+            result = sympy.Add(*[d(a) for a in args])
+        elif e.is_Mul:
+            result = sympy.Add(
+                *[sympy.Mul(*args[:i], d(a), *args[i + 1 :]) for i, a in enumerate(args) if has_symbol(a)]
+            )
+        elif e.is_Pow:
+            base, exponent = args
+            if not has_symbol(exponent):
+                result = exponent * base ** (exponent - 1) * d(base)
+            else:
+                result = e * (d(exponent) * sympy.log(base) + exponent * d(base) / base)
+        elif isinstance(e, _STEPS):
+            result = sympy.S.Zero
+        elif isinstance(e, sympy.Function):
+            result = sympy.Add(*[e.fdiff(i + 1) * d(a) for i, a in enumerate(args) if has_symbol(a)])
+        else:
+            result = sympy.diff(e, symbol)
+        derivatives[e] = result
+        return result
+
+    result = d(expr)
+    if result.has(sympy.Derivative, sympy.DiracDelta):
+        raise FormulaError(f"symgd cannot differentiate part of the formula: {expr}")
+    return check_real(result, "the derivative")
 
 
 def gradient(
@@ -44,7 +88,7 @@ def gradient(
 ) -> tuple[sympy.Expr, ...]:
     """The partial derivatives of ``expr``, one per symbol, in order."""
     with guarded("differentiating the formula", limits):
-        return tuple(_diff(expr, s) for s in symbols)
+        return tuple(differentiate(expr, s) for s in symbols)
 
 
 def hessian(
@@ -63,5 +107,5 @@ def hessian(
     with guarded("computing the Hessian", limits):
         for i in range(n):
             for j in range(i, n):
-                entries[i, j] = entries[j, i] = _diff(grad[i], symbols[j])
+                entries[i, j] = entries[j, i] = differentiate(grad[i], symbols[j])
     return sympy.Matrix(n, n, lambda i, j: entries[i, j])

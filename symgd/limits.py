@@ -48,7 +48,7 @@ class Limits:
     max_depth: int = 100
     max_nodes: int = 5_000
     max_digits: int = 400
-    time_budget: float | None = 2.0
+    time_budget: float | None = 1.0
 
 
 DEFAULT_LIMITS = Limits()

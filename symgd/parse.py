@@ -16,6 +16,7 @@ x**2 - 8*x + 4
 from __future__ import annotations
 
 import difflib
+import keyword
 import math
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -97,6 +98,8 @@ _TOKEN = re.compile(
     """,
     re.VERBOSE,
 )
+# Python's keywords cannot be names in a formula; 'lambda' is kept as the Greek letter.
+_KEYWORDS = frozenset(keyword.kwlist) - {"lambda"}
 _NAME = re.compile(r"(?:(?![⁰¹²³⁴⁵⁶⁷⁸⁹\d_])\w)(?:(?![⁰¹²³⁴⁵⁶⁷⁸⁹])\w)*\Z")
 _EXPLAIN_CHAR = {
     ".": "attribute access is not allowed",
@@ -253,6 +256,7 @@ class _Reader:
             elif self.token.kind == "name" or op == "(":
                 factors.append(self.power())  # implicit multiplication: 2x, 3(x+1), x y
             else:
+                _check_product_digits(factors, self.token, self.limits)
                 return sympy.Mul(*factors)
 
     def unary(self) -> sympy.Expr:
@@ -267,12 +271,18 @@ class _Reader:
 
     def power(self) -> sympy.Expr:
         value = self.atom()
-        while self.token.kind == "super":
+        if self.token.kind == "super":
             token = self.advance()
             exponent = token.text.translate(_SUPERSCRIPTS)
-            if not re.fullmatch(r"-?\d+", exponent):
-                raise FormulaError(f"cannot read the superscript {token.text!r} at column {token.column}", token.column)
-            value = _power(value, sympy.Integer(exponent), token, self.limits)
+            if not re.fullmatch(r"-?\d+", exponent) or self.token.kind == "super":
+                raise FormulaError(f"cannot read the superscript at column {token.column}", token.column)
+            value = _power(
+                value,
+                _number(Token("number", exponent.lstrip("-"), token.column), self.limits)
+                * (-1 if exponent.startswith("-") else 1),
+                token,
+                self.limits,
+            )
         if self.op() == "**":
             token = self.advance()
             self.nest(token)
@@ -308,6 +318,10 @@ class _Reader:
         if name.startswith("_"):
             raise FormulaError(
                 f"names may not start with an underscore ({name!r} at column {token.column})", token.column
+            )
+        if name in _KEYWORDS:
+            raise FormulaError(
+                f"{name!r} at column {token.column} is a Python keyword, not part of a formula", token.column
             )
         called = self.op() == "("
         if name in self.symbols:
@@ -374,27 +388,49 @@ def _reciprocal(denominator: sympy.Expr, token: Token) -> sympy.Expr:
 
 def _power(base: sympy.Expr, exponent: sympy.Expr, token: Token, limits: Limits) -> sympy.Expr:
     """``base**exponent``, refusing exact numbers whose size would exceed the digit limit."""
+    if base.is_zero and exponent.is_negative:
+        raise FormulaError(f"division by zero: 0 to a negative power at column {token.column}", token.column)
     if base.is_number and exponent.is_Rational and not base.has(sympy.Float):
-        digits = _power_digits(base, exponent)
+        size = _log10_size(base)
+        digits = abs(float(exponent)) * size
         if digits > limits.max_digits:
             raise LimitError(
                 f"the power at column {token.column} would have about {digits:.3g} digits; "
                 f"the limit is {limits.max_digits}",
                 token.column,
             )
-    if base.is_zero and exponent.is_negative:
-        raise FormulaError(f"division by zero: 0 to a negative power at column {token.column}", token.column)
-    return base**exponent
+        if not exponent.is_Integer and abs(exponent.p) * size > limits.max_digits:
+            # sympy would compute base**p exactly to look for a q-th root: work in floating point instead
+            return base.evalf(30) ** exponent
+    result = base**exponent
+    if result.is_Pow and result.exp.is_Rational and _log10_size(result.exp) > limits.max_digits:
+        raise LimitError(
+            f"the exponent at column {token.column} has more than {limits.max_digits} digits", token.column
+        )
+    return result
 
 
-def _power_digits(base: sympy.Expr, exponent: sympy.Rational) -> float:
-    """Estimate of the decimal digits of the exact value of base**exponent (base a number)."""
-    if base.is_Rational:
-        size = max((math.log10(abs(part)) for part in (base.p, base.q) if part), default=0.0)
-    else:  # sqrt(2), pi, ...: sympy may evaluate sqrt(2)**1000 to 2**500
-        magnitude = abs(complex(base.evalf(15)))
-        size = abs(math.log10(magnitude)) if magnitude and math.isfinite(magnitude) else 0.0
-    return abs(float(exponent)) * size
+def _log10_size(number: sympy.Expr) -> float:
+    """Decimal digits of an exact rational's numerator or denominator (whichever is larger), or
+    of the magnitude of another number (sqrt(2), pi): sympy may evaluate sqrt(2)**1000 to 2**500."""
+    if number.is_Rational:
+        return max(math.log10(abs(part)) for part in (number.p, number.q) if part) if number.p else 0.0
+    magnitude = abs(complex(number.evalf(15)))
+    return abs(math.log10(magnitude)) if magnitude and math.isfinite(magnitude) else 0.0
+
+
+def _check_product_digits(factors: list[sympy.Expr], token: Token, limits: Limits) -> None:
+    """Refuse a product of exact numbers that would exceed the digit limit, before sympy computes it."""
+    product = Fraction(1)
+    for factor in factors:
+        if factor.is_Rational:
+            product *= Fraction(int(factor.p), int(factor.q))
+            digits = math.log10(max(abs(product.numerator), product.denominator))
+            if digits > limits.max_digits:
+                raise LimitError(
+                    f"the product ending at column {token.column} has more than {limits.max_digits} digits",
+                    token.column,
+                )
 
 
 def parse(
@@ -465,14 +501,39 @@ def _constant_value(name: str, value: object, limits: Limits) -> sympy.Expr:
     raise FormulaError(f"constant {name!r} must be a number or a numeric formula, not {type(value).__name__}")
 
 
+def constant_parts(expr: sympy.Basic) -> list[sympy.Expr]:
+    """The largest subexpressions without variables that are not plain numbers (``acos(5)``, ``pi/2``)."""
+    found: list[sympy.Expr] = []
+    numeric: dict[sympy.Basic, bool] = {}
+
+    def visit(e: sympy.Basic) -> bool:  # True when e has no variables
+        if e not in numeric:
+            parts = [visit(a) for a in e.args]
+            numeric[e] = not e.is_Symbol and all(parts)
+            if not numeric[e]:
+                found.extend(a for a, constant in zip(e.args, parts) if constant and not a.is_Number)
+        return numeric[e]
+
+    if visit(expr) and not expr.is_Number:
+        found.append(expr)
+    return list(dict.fromkeys(found))
+
+
 def check_real(expr: sympy.Expr, what: str = "the formula") -> sympy.Expr:
     """Return ``expr`` if it is a real formula; refuse undefined or complex-valued ones."""
     if not isinstance(expr, sympy.Expr):
         raise FormulaError(f"{what} does not describe a number")
     if expr.has(sympy.zoo, sympy.nan, sympy.oo, -sympy.oo):
         raise FormulaError(f"{what} is undefined (it contains a division by zero or an infinite value)")
-    if expr.has(sympy.I) or any(p.is_number and p.is_extended_real is False for p in expr.atoms(sympy.Pow)):
-        raise FormulaError(
-            f"{what} is complex-valued (e.g. sqrt or log of a negative number); symgd works with real numbers"
-        )
+    complex_valued = FormulaError(
+        f"{what} is complex-valued (e.g. sqrt or log of a negative number, or acos(5)); symgd works with real numbers"
+    )
+    if expr.has(sympy.I):
+        raise complex_valued
+    for part in constant_parts(expr):
+        value = complex(part.evalf(15))
+        if not (math.isfinite(value.real) and math.isfinite(value.imag)):
+            raise FormulaError(f"{what} is undefined: {part} is not a finite number")
+        if abs(value.imag) > 1e-12 * max(1.0, abs(value.real)):
+            raise complex_valued
     return expr

@@ -18,6 +18,7 @@ only the wall-clock limit applies.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import sys
 from collections.abc import Mapping, Sequence
@@ -45,6 +46,7 @@ def _limit_resources(memory_mb: int, cpu_seconds: int) -> None:
 
 
 def _work(connection, formula, variables, constants, limits, memory_mb, cpu_seconds) -> None:
+    gc.freeze()  # leave the parent's objects alone: collecting them would copy every page
     _limit_resources(memory_mb, cpu_seconds)
     try:
         obj = Objective(formula, variables, constants, limits=limits)
