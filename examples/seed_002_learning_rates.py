@@ -8,6 +8,8 @@ below is the one whose first step gives the tutorial's first row.
     python examples/seed_002_learning_rates.py
 """
 
+import warnings
+
 import symgd
 
 f = symgd.Objective("x^2 - 8x + 4")
@@ -19,14 +21,20 @@ RUNS = {0.2: 44.866666666666667, 0.01: 29.204081632653061, 1.06: 5.6964285714285
 def main() -> None:
     for lr, x0 in RUNS.items():
         print(f"== f(x) = x^2 - 8x + 4, n = {lr}, from x = {x0}")
-        res = symgd.minimize(f, x0, lr=lr, max_iter=31, tol=0)
+        with warnings.catch_warnings(record=True) as advice:
+            warnings.simplefilter("always", symgd.SymgdWarning)
+            res = symgd.minimize(f, x0, lr=lr, max_iter=31, tol=0)
+        for warning in advice:  # lr = 1.06 is past the stable limit 2/λmax = 1, and symgd says so
+            print(f"symgd warns: {warning.message}")
         h = res.history
         for x, fx, dfdx in zip(h.x[1:, 0], h.fun[1:], h.grad[1:, 0]):
             print(f"X_value: {round(x, 6)}, Y_value: {round(fx, 6)}, dy/dx= {round(dfdx, 6)}")
         print()
 
     # Left to run on, lr = 1.06 is caught as divergent, with the reason.
-    res = symgd.minimize(f, RUNS[1.06], lr=1.06)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", symgd.SymgdWarning)  # said above
+        res = symgd.minimize(f, RUNS[1.06], lr=1.06)
     print(f"lr = 1.06 with the default stopping rules: {res.status}")
     print(res.message)
 

@@ -9,7 +9,7 @@ compiles them with numpy, and descends.
 """
 
 from .engine import descend
-from .errors import ArgumentError, FormulaError, LimitError, SymgdError
+from .errors import ArgumentError, FormulaError, LearningRateWarning, LimitError, SymgdError, SymgdWarning
 from .limits import Limits
 from .objective import Objective
 from .optimize import maximize, minimize
@@ -22,11 +22,13 @@ __all__ = [
     "ArgumentError",
     "FormulaError",
     "History",
+    "LearningRateWarning",
     "LimitError",
     "Limits",
     "Objective",
     "Result",
     "SymgdError",
+    "SymgdWarning",
     "descend",
     "maximize",
     "minimize",

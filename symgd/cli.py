@@ -9,11 +9,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import warnings
 from collections.abc import Sequence
 from enum import IntEnum
 
 from . import __version__
-from .errors import ArgumentError, SymgdError
+from .errors import ArgumentError, SymgdError, SymgdWarning
 from .limits import Limits
 from .objective import Objective
 from .optimize import minimize
@@ -177,12 +178,20 @@ def run(args: argparse.Namespace) -> ExitStatus:
     return ExitStatus.SUCCESS if res.success else ExitStatus.RUN_FAILED
 
 
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    print(f"{PROG}: warning: {message}", file=sys.stderr)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``symgd`` command; returns the exit status."""
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
     try:
-        return int(run(parser.parse_args(_normalize(argv, parser))))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # nothing but symgd's own advice reaches the user
+            warnings.showwarning = _show_warning
+            warnings.simplefilter("always", SymgdWarning)
+            return int(run(parser.parse_args(_normalize(argv, parser))))
     except SymgdError as error:
         print(f"{PROG}: error: {error}", file=sys.stderr)
         return int(ExitStatus.BAD_INPUT)

@@ -13,19 +13,21 @@ trace; the step rule is a pluggable `GradientTransformation`.
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
 import numpy as np
 
 from .errors import ArgumentError
-from .optimizers import GradientTransformation
-from .result import CALLBACK, CONVERGED, DIVERGED, MAX_ITER, UNDEFINED, History, Result
+from .optimizers import GradientTransformation, Problem
+from .result import CALLBACK, CONVERGED, DIVERGED, FTOL, MAX_ITER, TIME, UNDEFINED, XTOL, History, Result
 
 Array = np.ndarray
 
 #: A run has diverged once the objective is this many times worse than its
 #: best value (or its starting scale): far past anything a converging run does.
+#: Falling below -GROWTH_LIMIT² times the starting scale counts as unbounded.
 GROWTH_LIMIT = 1e10
 _FIRST_CAPACITY = 4096  # trace rows allocated up front; doubled when full
 
@@ -45,27 +47,42 @@ def descend(
     x0: Sequence[float] | Array,
     step: GradientTransformation,
     *,
+    hess: Callable[[Array], Array] | None = None,
     max_iter: int = 1000,
     tol: float = 1e-8,
+    xtol: float = 0.0,
+    ftol: float = 0.0,
+    max_time: float | None = None,
+    bounds: Sequence[tuple[float | None, float | None]] | None = None,
     maximize: bool = False,
     callback: Callable[[IntermediateResult], object] | None = None,
     variables: Sequence[str] | None = None,
 ) -> Result:
-    """Run ``step`` from ``x0`` until the gradient norm is at most ``tol``.
+    """Run ``step`` from ``x0`` until a stopping rule holds.
 
     Parameters
     ----------
-    value, grad
-        ``value(x) -> float`` and ``grad(x) -> ndarray (n,)`` for ``x`` of shape (n,).
+    value, grad, hess
+        ``value(x) -> float``, ``grad(x) -> ndarray (n,)`` and, for steps that
+        need it, ``hess(x) -> ndarray (n, n)``, for ``x`` of shape (n,).
     x0
-        The start point.
+        The start point (projected into ``bounds``).
     step
-        The update rule; it always sees the gradient of the function being
-        minimised (the negated gradient when ``maximize``).
+        The update rule (`symgd.optimizers`); it always sees the function
+        being minimised (the negated one when ``maximize``).
     max_iter
         Most steps to take. With ``tol=0`` exactly this many are taken.
     tol
-        Stop when the Euclidean norm of the gradient is at most ``tol``.
+        Stop when the Euclidean norm of the gradient (projected onto the
+        box, with ``bounds``) is at most ``tol``.
+    xtol, ftol
+        Stop when a step is at most ``xtol`` long, or changes f by at most
+        ``ftol * max(1, |f|)``; 0 turns a rule off.
+    max_time
+        Stop after this many seconds of wall-clock time.
+    bounds
+        ``[(lo, hi), ...]`` per variable (``None`` for no bound): every
+        iterate is projected into the box.
     maximize
         Climb instead of descending.
     callback
@@ -77,50 +94,65 @@ def descend(
     x = np.array(x0, dtype=float).reshape(-1)
     n = x.size
     names = tuple(variables) if variables is not None else tuple(f"x{i}" for i in range(n))
-    max_iter, tol = _check_budget(max_iter, tol)
     if len(names) != n:
         raise ArgumentError(f"the start point has {n} coordinates but there are {len(names)} variables")
+    rules = Stopping.check(max_iter, tol, xtol, ftol, max_time)
+    box = box_bounds(bounds, n)
+    if box is not None:
+        x = np.clip(x, *box)
     sign = -1.0 if maximize else 1.0
-    stop_below = tol if tol > 0 else -1.0  # tol = 0: never stop on the gradient
-    capacity = min(max_iter, _FIRST_CAPACITY) + 1
+    problem = signed_problem(value, grad, hess, sign)
+    stop_below = rules.tol if rules.tol > 0 else -1.0  # tol = 0: never stop on the gradient
+    capacity = min(rules.max_iter, _FIRST_CAPACITY) + 1
     X, F, G = np.empty((capacity, n)), np.empty(capacity), np.empty((capacity, n))
     update = step.update
+    deadline = time.perf_counter() + rules.max_time if rules.max_time else None
 
     with np.errstate(all="ignore"):
         f, g = value(x), grad(x)
         X[0], F[0], G[0] = x, f, g
-        gnorm = math.hypot(*g.tolist())
+        gnorm = _gradient_norm(g, sign, x, box)
         i, best, status = 0, 0, None
         if not (math.isfinite(f) and math.isfinite(gnorm)):
             status = UNDEFINED
         else:
-            state = step.init(x)
+            state = step.init(x, problem)
             start_scale = abs(f)
-            best_sf = sign * f
+            sf = best_sf = sign * f
             ceiling = best_sf + GROWTH_LIMIT * max(1.0, start_scale)
+            floor = -(GROWTH_LIMIT**2) * max(1.0, start_scale)  # below this, f is taken as unbounded
         while status is None:
             if gnorm <= stop_below:
                 status = CONVERGED
                 break
-            if i == max_iter:
+            if i == rules.max_iter:
                 status = MAX_ITER
                 break
-            u, state = update(g if sign > 0 else -g, state, x)
-            x = x + u
-            f, g = value(x), grad(x)
+            if deadline is not None and time.perf_counter() > deadline:
+                status = TIME
+                break
+            gs = g if sign > 0 else -g
+            u, state = update(gs, state, x, sf, gs)
+            x_new = x + u if box is None else np.clip(x + u, *box)
+            f, g = value(x_new), grad(x_new)
             i += 1
             if i == capacity:
-                capacity = min(2 * capacity, max_iter + 1)
+                capacity = min(2 * capacity, rules.max_iter + 1)
                 X, F, G = _grow(X, capacity), _grow(F, capacity), _grow(G, capacity)
-            X[i], F[i], G[i] = x, f, g
-            gnorm = math.hypot(*g.tolist())
-            sf = sign * f
-            if not (math.isfinite(sf) and math.isfinite(gnorm)) or sf > ceiling:
+            X[i], F[i], G[i] = x_new, f, g
+            gnorm = math.hypot(*g.tolist()) if box is None else _gradient_norm(g, sign, x_new, box)
+            sf_old, sf = sf, sign * f
+            if not (math.isfinite(sf) and math.isfinite(gnorm)) or not floor < sf < ceiling:
                 status = DIVERGED
                 break
             if sf < best_sf:
                 best, best_sf = i, sf
                 ceiling = sf + GROWTH_LIMIT * max(1.0, abs(sf), start_scale)
+            if rules.xtol and math.hypot(*(x_new - x).tolist()) <= rules.xtol:
+                status = XTOL
+            elif rules.ftol and abs(sf - sf_old) <= rules.ftol * max(1.0, abs(sf), abs(sf_old)):
+                status = FTOL
+            x = x_new
             if callback is not None:
                 try:
                     callback(IntermediateResult(x.copy(), float(f), g.copy(), i))
@@ -128,15 +160,14 @@ def descend(
                     status = CALLBACK
 
     history = History(X[: i + 1].copy(), F[: i + 1].copy(), G[: i + 1].copy())
-    message = _message(status, history, names, i, best, max_iter, tol, maximize)
-    success = status in (CONVERGED, CALLBACK) or (status == MAX_ITER and tol == 0)
+    message = _message(status, history, names, i, best, rules, maximize, box)
     return Result(
         x=history.x[i].copy(),
         fun=float(history.fun[i]),
         grad=history.grad[i].copy(),
         nit=i,
         status=status,
-        success=success,
+        success=is_success(status, rules.tol),
         message=message,
         variables=names,
         history=history,
@@ -147,16 +178,69 @@ def descend(
     )
 
 
-def _check_budget(max_iter: int, tol: float) -> tuple[int, float]:
-    if isinstance(max_iter, bool) or not isinstance(max_iter, (int, np.integer)) or max_iter < 0:
-        raise ArgumentError(f"max_iter must be a non-negative integer, not {max_iter!r}")
+def is_success(status: str, tol: float) -> bool:
+    """Did a run with this status succeed? Running out of iterations does only when tol = 0 asked for it."""
+    return status in (CONVERGED, XTOL, FTOL, CALLBACK) or (status == MAX_ITER and tol == 0)
+
+
+class Stopping(NamedTuple):
+    """The stopping rules of a run, checked."""
+
+    max_iter: int
+    tol: float
+    xtol: float
+    ftol: float
+    max_time: float | None
+
+    @classmethod
+    def check(cls, max_iter, tol, xtol=0.0, ftol=0.0, max_time=None) -> Stopping:
+        if isinstance(max_iter, bool) or not isinstance(max_iter, (int, np.integer)) or max_iter < 0:
+            raise ArgumentError(f"max_iter must be a non-negative integer, not {max_iter!r}")
+        numbers = {}
+        for name, v in (("tol", tol), ("xtol", xtol), ("ftol", ftol), ("max_time", max_time)):
+            if v is None and name == "max_time":
+                continue
+            try:
+                numbers[name] = float(v)
+            except (TypeError, ValueError):
+                raise ArgumentError(f"{name} must be a number, not {v!r}") from None
+            if not numbers[name] >= 0:
+                raise ArgumentError(f"{name} must be zero or positive, not {v!r}")
+        return cls(int(max_iter), numbers["tol"], numbers["xtol"], numbers["ftol"], numbers.get("max_time"))
+
+
+def box_bounds(bounds, n: int) -> tuple[Array, Array] | None:
+    """``[(lo, hi), ...]`` as two arrays (``None`` -> ∓inf), checked; None without bounds."""
+    if bounds is None:
+        return None
     try:
-        tol = float(tol)
+        pairs = [(-math.inf if lo is None else float(lo), math.inf if hi is None else float(hi)) for lo, hi in bounds]
     except (TypeError, ValueError):
-        raise ArgumentError(f"tol must be a number, not {tol!r}") from None
-    if not tol >= 0:
-        raise ArgumentError(f"tol must be zero or positive, not {tol!r}")
-    return int(max_iter), tol
+        raise ArgumentError(f"bounds must be (lo, hi) pairs of numbers, one per variable, not {bounds!r}") from None
+    if len(pairs) != n:
+        raise ArgumentError(f"bounds has {len(pairs)} pairs but there are {n} variables")
+    lo, hi = np.array(pairs).T
+    if np.any(np.isnan(lo) | np.isnan(hi)) or np.any(lo > hi):
+        raise ArgumentError("each bound must be a pair (lo, hi) with lo <= hi")
+    return lo, hi
+
+
+def signed_problem(value, grad, hess, sign: float) -> Problem:
+    """The functions of the problem being minimised: f itself, or -f for ascent."""
+    if sign > 0:
+        return Problem(value, grad, hess)
+    return Problem(
+        lambda x: -np.asarray(value(x)),
+        lambda x: -grad(x),
+        None if hess is None else (lambda x: -hess(x)),
+    )
+
+
+def _gradient_norm(g: Array, sign: float, x: Array, box) -> float:
+    """Norm of the gradient, or of the projected gradient ``x - clip(x - g)`` inside a box."""
+    if box is not None:
+        g = x - np.clip(x - sign * g, *box)
+    return math.hypot(*g.tolist())
 
 
 def _grow(array: Array, rows: int) -> Array:
@@ -166,18 +250,27 @@ def _grow(array: Array, rows: int) -> Array:
 
 
 def _message(
-    status: str, h: History, names: tuple[str, ...], i: int, best: int, max_iter: int, tol: float, maximize: bool
+    status: str, h: History, names: tuple[str, ...], i: int, best: int, rules: Stopping, maximize: bool, box
 ) -> str:
-    gnorm = math.hypot(*h.grad[i])
+    gnorm = _gradient_norm(h.grad[i], -1.0 if maximize else 1.0, h.x[i], box)
     if status == CONVERGED:
-        return f"Converged after {i} iterations: |grad| = {gnorm:.3g} <= tol = {tol:g}."
+        what = "|grad|" if box is None else "|grad projected on the bounds|"
+        return f"Converged after {i} iterations: {what} = {gnorm:.3g} <= tol = {rules.tol:g}."
+    if status == XTOL:
+        moved = math.hypot(*(h.x[i] - h.x[i - 1]))
+        return f"Converged after {i} iterations: the last step was {moved:.3g} <= xtol = {rules.xtol:g}."
+    if status == FTOL:
+        change = abs(float(h.fun[i] - h.fun[i - 1]))
+        return f"Converged after {i} iterations: f changed by {change:.3g}, within ftol = {rules.ftol:g} (relative)."
     if status == MAX_ITER:
-        if tol == 0:
-            return f"Ran the requested {max_iter} iterations (tol = 0 turns the gradient test off)."
+        if rules.tol == 0:
+            return f"Ran the requested {rules.max_iter} iterations (tol = 0 turns the gradient test off)."
         return (
-            f"Stopped after {max_iter} iterations without converging: |grad| = {gnorm:.3g} > tol = {tol:g}; "
-            "allow more iterations or a larger learning rate."
+            f"Stopped after {rules.max_iter} iterations without converging: "
+            f"|grad| = {gnorm:.3g} > tol = {rules.tol:g}; allow more iterations or a larger learning rate."
         )
+    if status == TIME:
+        return f"Stopped after {i} iterations: the time budget of {rules.max_time:g} s ran out (|grad| = {gnorm:.3g})."
     if status == CALLBACK:
         return f"Stopped by the callback after {i} iterations."
     if status == UNDEFINED:
@@ -192,6 +285,10 @@ def _divergence_message(h: History, names: tuple[str, ...], i: int, best: int, m
     f, x = float(h.fun[i]), h.x[i]
     worse, better = ("decreases", "increases") if maximize else ("increases", "decreases")
     head = f"Diverged at iteration {i}"
+    improved = f > h.fun[best] if maximize else f < h.fun[best]
+    if improved and best == i - 1:
+        bound = "above" if maximize else "below"
+        return f"{head}: f {better} without bound (f = {f:.6g} at {_where(names, x)}); it seems unbounded {bound}."
     if not np.all(np.isfinite(x)):
         return f"{head}: the point overflowed to {_where(names, x)}; try a smaller learning rate."
     if math.isnan(f) or not np.all(np.isfinite(h.grad[i])):
@@ -200,9 +297,6 @@ def _divergence_message(h: History, names: tuple[str, ...], i: int, best: int, m
             "(outside its domain, e.g. log or sqrt of a negative number, or an overflow); "
             "try a smaller learning rate or another start point."
         )
-    if math.isinf(f) and best == i - 1 and (f < 0) != maximize:
-        bound = "below" if not maximize else "above"
-        return f"{head}: f {better} without bound (f = {f} at {_where(names, x)}); it seems unbounded {bound}."
     return (
         f"{head}: f {worse} instead of {'increasing' if maximize else 'decreasing'} "
         f"(f = {f:.6g} at {_where(names, x)}, best was {float(h.fun[best]):.6g} at iteration {best}); "

@@ -29,3 +29,11 @@ class LimitError(FormulaError):
 
 class ArgumentError(SymgdError, ValueError):
     """A bad argument: a start point of the wrong size, a negative learning rate, ..."""
+
+
+class SymgdWarning(UserWarning):
+    """Advice about a run that may go wrong; the run still happens."""
+
+
+class LearningRateWarning(SymgdWarning):
+    """The learning rate exceeds the largest stable one (2/λmax of the Hessian)."""

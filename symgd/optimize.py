@@ -5,19 +5,29 @@
 ('converged', [4.0], -12.0)
 >>> maximize("100*l - l**2", x0=57, lr=0.1).x.round(6).tolist()
 [50.0]
+>>> minimize("(x^2 - 1)^2", restarts=20, domain=(-2, 2), seed=0, lr=0.05).minima[0].count > 0
+True
 """
 
 from __future__ import annotations
 
 import dataclasses
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 
+import numpy as np
 import sympy
 
 from .engine import IntermediateResult, descend
+from .errors import ArgumentError, LearningRateWarning, SymgdError
+from .multistart import descend_many, group_minima, random_starts
 from .objective import Objective, Point
 from .optimizers import GradientTransformation, get_optimizer
-from .result import Result
+from .result import CONVERGED, DIVERGED, MAX_ITER, Result
+from .sweep import LearningRateSweep
+
+#: Where the starts of a multi-start run are drawn when neither ``domain`` nor finite ``bounds`` say.
+DEFAULT_DOMAIN = (-10.0, 10.0)
 
 
 def as_objective(
@@ -27,9 +37,7 @@ def as_objective(
 ) -> Objective:
     """``fun`` itself if it is an `Objective`, else a new one built from it."""
     if isinstance(fun, Objective):
-        if variables is not None and tuple(variables) != fun.variables:
-            return Objective(fun.expr, variables, constants, limits=fun.limits)
-        if constants:
+        if (variables is not None and tuple(variables) != fun.variables) or constants:
             return Objective(fun.expr, variables, constants, limits=fun.limits)
         return fun
     return Objective(fun, variables, constants)
@@ -39,7 +47,7 @@ def minimize(
     fun: str | sympy.Expr | Objective,
     x0: Point | None = None,
     *,
-    lr: float = 0.1,
+    lr: float | Callable[[int], float] | Sequence[float] = 0.1,
     max_iter: int = 1000,
     tol: float = 1e-8,
     optimizer: str | GradientTransformation = "gd",
@@ -47,9 +55,19 @@ def minimize(
     constants: Mapping[str, object] | None = None,
     callback: Callable[[IntermediateResult], object] | None = None,
     maximize: bool = False,
+    line_search: bool = False,
+    clip: float | None = None,
+    bounds: Sequence[tuple[float | None, float | None]] | None = None,
+    xtol: float = 0.0,
+    ftol: float = 0.0,
+    max_time: float | None = None,
+    restarts: int | None = None,
+    domain: tuple[float, float] | Sequence[tuple[float, float]] | None = None,
+    seed: int | None = None,
+    keep_history: str = "best",
     **options,
-) -> Result:
-    """Minimise a formula by gradient descent on its exact, compiled gradient.
+) -> Result | LearningRateSweep:
+    """Minimise a formula by gradient descent (or another optimizer) on its exact, compiled gradient.
 
     Parameters
     ----------
@@ -59,13 +77,29 @@ def minimize(
         Start point: a number (one variable), a sequence in variable order or
         a mapping ``{"x": 1, "y": 2}``. Default: 1.0 for every variable.
     lr
-        Learning rate (step size).
-    max_iter
-        Most iterations; with ``tol=0`` exactly this many are run.
-    tol
-        Stop once the gradient's Euclidean norm is at most ``tol``.
+        Learning rate: a number, a schedule ``count -> rate``
+        (`symgd.schedules`), or a list of numbers to compare them (returns a
+        `LearningRateSweep`).
+    max_iter, tol, xtol, ftol, max_time
+        Stopping rules (see `symgd.descend`).
     optimizer
-        Name of the step rule (``"gd"``) or a `GradientTransformation`.
+        ``"gd"``, ``"momentum"``, ``"nesterov"``, ``"adagrad"``,
+        ``"rmsprop"``, ``"adam"``, ``"amsgrad"``, ``"adamw"``, ``"newton"``,
+        or a `GradientTransformation`; its hyper-parameters go in
+        ``**options`` (``beta1=0.9``, ``damping=1e-6`` ...).
+    line_search
+        Backtracking (Armijo) line search, for ``gd`` and ``newton``.
+    clip
+        Clip each step's gradient to this norm.
+    bounds
+        ``[(lo, hi), ...]`` per variable; iterates are projected into the box.
+    restarts, domain, seed, keep_history
+        Multi-start: run ``restarts`` starts at once, drawn uniformly from
+        ``domain`` (a ``(lo, hi)`` for every variable or one pair per
+        variable; default: finite ``bounds``, else (-10, 10)) with ``seed``;
+        ``x0``, if given, is the first start. The result is the best run,
+        with ``starts`` and ``minima``; its trace is replayed alone unless
+        ``keep_history="all"`` keeps every start's.
     variables, constants
         As for `Objective`.
     callback
@@ -73,25 +107,153 @@ def minimize(
         ``StopIteration`` to stop the run.
     maximize
         Climb instead (see `maximize`).
-    **options
-        Further options of the optimizer.
     """
     obj = as_objective(fun, variables, constants)
-    if isinstance(optimizer, str):
-        options = {"lr": lr, **options}
-    step = get_optimizer(optimizer, **options)
+    if isinstance(lr, (list, tuple, np.ndarray)):
+        rates = [float(rate) for rate in lr]
+        runs = {}
+        for rate in rates:
+            runs[rate] = minimize(
+                obj, x0, lr=rate, max_iter=max_iter, tol=tol, optimizer=optimizer, maximize=maximize,
+                line_search=line_search, clip=clip, bounds=bounds, xtol=xtol, ftol=ftol, max_time=max_time,
+                **options,
+            )  # fmt: skip
+        return LearningRateSweep(runs)
+    step = _build_step(optimizer, lr, line_search, clip, options)
+    hess = _lazy_hessian(obj)
+    rules = {"max_iter": max_iter, "tol": tol, "xtol": xtol, "ftol": ftol, "max_time": max_time, "bounds": bounds}
+    if restarts is not None:
+        return _multistart(obj, step, hess, x0, restarts, domain, seed, keep_history, maximize, rules)
+    start = obj.point(x0)
+    if optimizer == "gd" and not line_search and isinstance(lr, (int, float)):
+        _check_learning_rate(obj, start, float(lr))
     res = descend(
         obj.compiled_value,
         obj.compiled_grad,
-        obj.point(x0),
+        start,
         step,
-        max_iter=max_iter,
-        tol=tol,
+        hess=hess,
         maximize=maximize,
         callback=callback,
         variables=obj.variables,
+        **rules,
     )
     return _note_corner(obj, res)
+
+
+def maximize(fun: str | sympy.Expr | Objective, x0: Point | None = None, **kwargs) -> Result | LearningRateSweep:
+    """Maximise a formula by gradient ascent; the same arguments as `minimize`."""
+    return minimize(fun, x0, maximize=True, **kwargs)
+
+
+def _build_step(optimizer, lr, line_search: bool, clip, options: dict) -> GradientTransformation:
+    if not isinstance(optimizer, str):
+        if line_search or clip:
+            raise ArgumentError("line_search and clip are options of a named optimizer; add them to your own chain")
+        return get_optimizer(optimizer, **options)
+    extra = {"lr": lr}
+    if line_search:
+        extra["line_search"] = True
+    if clip:
+        extra["clip"] = clip
+    try:
+        return get_optimizer(optimizer, **extra, **options)
+    except ArgumentError as error:
+        if line_search and "line_search" in str(error):
+            raise ArgumentError(f"the line search works with 'gd' and 'newton', not {optimizer!r}") from None
+        raise
+
+
+def _lazy_hessian(obj: Objective) -> Callable:
+    """The compiled Hessian, derived and compiled on its first call only (for the steps that use it)."""
+    return lambda x: obj.compiled_hess(x)
+
+
+def learning_rate_limit(obj: Objective, x: np.ndarray) -> tuple[float, bool] | None:
+    """The largest stable plain-GD learning rate 2/λmax, and whether it is exact.
+
+    For a quadratic function the Hessian is constant and the limit exact;
+    otherwise it is the Hessian's at ``x``, a local estimate. None where
+    there is no positive curvature (or the Hessian is too costly to get).
+
+    >>> learning_rate_limit(Objective("x^2 - 8x + 4"), np.array([0.0]))
+    (1.0, True)
+    """
+    try:
+        exact = all(entry.is_number for entry in obj.hessian)
+        with np.errstate(all="ignore"):
+            H = obj.hess(x)
+    except SymgdError:
+        return None
+    if H.size == 0 or not np.all(np.isfinite(H)):
+        return None
+    largest = float(np.max(np.linalg.eigvalsh(H)))
+    return (2.0 / largest, exact) if largest > 0 else None
+
+
+def _check_learning_rate(obj: Objective, x: np.ndarray, lr: float) -> None:
+    limit = learning_rate_limit(obj, x)
+    if limit is None or lr <= limit[0]:
+        return
+    bound, exact = limit
+    if exact:
+        message = (
+            f"lr = {lr:g} exceeds 2/λmax = {bound:.6g}, the largest stable learning rate for this quadratic "
+            f"function: plain gradient descent will overshoot and diverge; use lr < {bound:.6g}"
+        )
+    else:
+        message = (
+            f"lr = {lr:g} exceeds 2/λmax = {bound:.6g} of the Hessian at the start point: gradient descent is "
+            "likely to overshoot there (a local estimate: the curvature changes elsewhere)"
+        )
+    warnings.warn(message, LearningRateWarning, stacklevel=4)
+
+
+def _multistart(obj, step, hess, x0, restarts, domain, seed, keep_history, maximize, rules) -> Result:
+    if keep_history not in ("best", "all"):
+        raise ArgumentError(f"keep_history must be 'best' or 'all', not {keep_history!r}")
+    low, high = _start_domain(obj, domain, rules["bounds"])
+    X0 = random_starts(obj.n, restarts, low, high, seed)
+    if x0 is not None:
+        X0[:, 0] = obj.point(x0)
+    starts = descend_many(
+        obj.compiled_value, obj.compiled_grad, X0, step, hess=hess, maximize=maximize,
+        keep_all=keep_history == "all", **rules,
+    )  # fmt: skip
+    signed = np.where(np.isfinite(starts.fun), -starts.fun if maximize else starts.fun, np.inf)
+    ranked = np.where(starts.success, signed, np.inf)
+    best = int(np.argmin(ranked)) if np.isfinite(ranked).any() else int(np.argmin(signed))
+    res = descend(
+        obj.compiled_value, obj.compiled_grad, X0[:, best], step, hess=hess, maximize=maximize,
+        variables=obj.variables, **rules,
+    )  # fmt: skip
+    minima = group_minima(starts, maximize)
+    counts = {status: int(np.sum(starts.status == status)) for status in (CONVERGED, MAX_ITER, DIVERGED)}
+    kind = "maxima" if maximize else "minima"
+    message = (
+        f"{res.message} Best of {restarts} starts (start {best}); {len(minima)} distinct {kind} found; "
+        f"{counts[CONVERGED]} starts converged, {counts[MAX_ITER]} ran out of iterations, {counts[DIVERGED]} diverged."
+    )
+    return _note_corner(obj, dataclasses.replace(res, message=message, starts=starts, minima=minima))
+
+
+def _start_domain(obj: Objective, domain, bounds) -> tuple[np.ndarray, np.ndarray]:
+    n = obj.n
+    if domain is None and bounds is not None:
+        lo, hi = np.array([[-np.inf if a is None else a, np.inf if b is None else b] for a, b in bounds], float).T
+        if np.all(np.isfinite(lo)) and np.all(np.isfinite(hi)):
+            return lo, hi
+    if domain is None:
+        domain = DEFAULT_DOMAIN
+    try:
+        pairs = np.array(domain, dtype=float)
+    except (TypeError, ValueError):
+        raise ArgumentError(f"domain must be (lo, hi) or one (lo, hi) per variable, not {domain!r}") from None
+    if pairs.shape == (2,):
+        pairs = np.tile(pairs, (n, 1))
+    if pairs.shape != (n, 2):
+        raise ArgumentError(f"domain must be (lo, hi) or {n} pairs (lo, hi), not {domain!r}")
+    return pairs[:, 0], pairs[:, 1]
 
 
 def _note_corner(obj: Objective, res: Result) -> Result:
@@ -105,8 +267,3 @@ def _note_corner(obj: Objective, res: Result) -> Result:
         " a subgradient was used there."
     )
     return dataclasses.replace(res, message=res.message + note)
-
-
-def maximize(fun: str | sympy.Expr | Objective, x0: Point | None = None, **kwargs) -> Result:
-    """Maximise a formula by gradient ascent; the same arguments as `minimize`."""
-    return minimize(fun, x0, maximize=True, **kwargs)

@@ -1,15 +1,22 @@
 """Step rules: small update functions, state in, state out (in the style of optax).
 
-An optimizer is a `GradientTransformation`: ``init(x) -> state`` and
-``update(grad, state, x) -> (step, state)``; the engine adds ``step`` to
-``x``. The gradient it receives is always that of the function being
-*minimised* (the engine negates it for ascent). Arrays of shape (n,) and
-(n, k) flow through the same code.
+A `GradientTransformation` is a pair of functions::
+
+    init(x, problem) -> state
+    update(u, state, x, f, g) -> (u, state)
+
+``g`` is the gradient and ``f`` the value at ``x`` of the function being
+*minimised* (the engine negates both for ascent); ``u`` is what flows along a
+`chain`: ``g`` for the first transformation, the step for the engine at the
+end, which adds it to ``x``. ``problem`` gives the transformations that need
+them the compiled functions (`Problem`). Arrays of shape (n,) and (n, k)
+(k independent starts) flow through the same code.
 
 >>> import numpy as np
 >>> opt = gd(lr=0.2)
->>> state = opt.init(np.array([44.0]))
->>> step, state = opt.update(np.array([80.0]), state, np.array([44.0]))
+>>> x = np.array([44.0])
+>>> state = opt.init(x, None)
+>>> step, state = opt.update(np.array([80.0]), state, x, 1612.0, np.array([80.0]))
 >>> step
 array([-16.])
 """
@@ -22,45 +29,300 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .errors import ArgumentError
+from .schedules import Schedule, positive_number
 
 Array = np.ndarray
 
 
-class GradientTransformation(NamedTuple):
-    """A pair of pure functions: ``init(x) -> state``, ``update(grad, state, x, **extra) -> (step, state)``."""
+class Problem(NamedTuple):
+    """The compiled functions of the function being minimised, for steps that need them."""
 
-    init: Callable[[Array], Any]
+    value: Callable[[Array], Any]
+    grad: Callable[[Array], Array]
+    hess: Callable[[Array], Array] | None = None
+
+
+class GradientTransformation(NamedTuple):
+    """``init(x, problem) -> state`` and ``update(u, state, x, f, g) -> (u, state)``."""
+
+    init: Callable[[Array, Problem | None], Any]
     update: Callable[..., tuple[Array, Any]]
 
 
-class EmptyState(NamedTuple):
-    """State of a transformation that keeps none."""
+def _norm(u: Array) -> Array:
+    """Euclidean norm over the variables: a float for shape (n,), shape (k,) for (n, k)."""
+    return np.sqrt(np.sum(u * u, axis=0))
 
 
-def _positive(name: str, value: float) -> float:
-    try:
-        value = float(value)
-    except (TypeError, ValueError):
-        raise ArgumentError(f"{name} must be a number, not {value!r}") from None
-    if not value > 0 or value == float("inf"):
-        raise ArgumentError(f"{name} must be a positive finite number, not {value!r}")
-    return value
+# -- building blocks
 
 
-def gd(lr: float = 0.1) -> GradientTransformation:
-    """Plain gradient descent: ``step = -lr * grad``."""
-    lr = _positive("the learning rate", lr)
+def chain(*transforms: GradientTransformation) -> GradientTransformation:
+    """Apply transformations one after the other, each to the previous one's output."""
+    if len(transforms) == 1:
+        return transforms[0]
 
-    def init(x: Array) -> EmptyState:
-        return EmptyState()
+    def init(x, problem):
+        return tuple(t.init(x, problem) for t in transforms)
 
-    def update(grad: Array, state: EmptyState, x: Array | None = None, **extra) -> tuple[Array, EmptyState]:
-        return -lr * grad, state
+    def update(u, state, x, f, g):
+        states = []
+        for t, s in zip(transforms, state):
+            u, s = t.update(u, s, x, f, g)
+            states.append(s)
+        return u, tuple(states)
 
     return GradientTransformation(init, update)
 
 
-OPTIMIZERS: dict[str, Callable[..., GradientTransformation]] = {"gd": gd}
+def _stateless(fn: Callable[[Array, Array, Any, Array], Array]) -> GradientTransformation:
+    return GradientTransformation(lambda x, problem: None, lambda u, state, x, f, g: (fn(u, x, f, g), state))
+
+
+def scale_by_learning_rate(lr: float | Schedule) -> GradientTransformation:
+    """``-lr * u``, with ``lr`` a number or a schedule of the step count."""
+    if callable(lr):
+        schedule = lr
+
+        def update(u, count, x, f, g):
+            return -schedule(count) * u, count + 1
+
+        return GradientTransformation(lambda x, problem: 0, update)
+    rate = positive_number("the learning rate", lr)
+    return _stateless(lambda u, x, f, g: -rate * u)
+
+
+def clip_by_norm(max_norm: float) -> GradientTransformation:
+    """Scale ``u`` down to norm ``max_norm`` where it is longer (each start on its own)."""
+    max_norm = positive_number("the clipping norm", max_norm)
+    return _stateless(lambda u, x, f, g: u * np.minimum(1.0, max_norm / np.maximum(_norm(u), 1e-300)))
+
+
+class MomentumState(NamedTuple):
+    velocity: Array
+
+
+def scale_by_momentum(beta: float = 0.9, nesterov: bool = False) -> GradientTransformation:
+    """Heavy ball: ``v = beta*v + u``, step along ``v`` (Polyak 1964); with ``nesterov``,
+    along ``u + beta*v`` (Sutskever et al. 2013, as in PyTorch)."""
+    beta = _fraction("beta", beta)
+
+    def update(u, state, x, f, g):
+        velocity = beta * state.velocity + u
+        return (u + beta * velocity if nesterov else velocity), MomentumState(velocity)
+
+    return GradientTransformation(lambda x, problem: MomentumState(np.zeros_like(x)), update)
+
+
+class AccumulatorState(NamedTuple):
+    total: Array
+
+
+def scale_by_adagrad(eps: float = 1e-10) -> GradientTransformation:
+    """``u / (sqrt(sum of u²) + eps)`` (Duchi et al. 2011)."""
+
+    def update(u, state, x, f, g):
+        total = state.total + u * u
+        return u / (np.sqrt(total) + eps), AccumulatorState(total)
+
+    return GradientTransformation(lambda x, problem: AccumulatorState(np.zeros_like(x)), update)
+
+
+def scale_by_rms(decay: float = 0.9, eps: float = 1e-8) -> GradientTransformation:
+    """``u / (sqrt(s) + eps)`` with ``s = decay*s + (1-decay)*u²`` (RMSprop, Tieleman & Hinton 2012)."""
+    decay = _fraction("decay", decay)
+
+    def update(u, state, x, f, g):
+        total = decay * state.total + (1 - decay) * u * u
+        return u / (np.sqrt(total) + eps), AccumulatorState(total)
+
+    return GradientTransformation(lambda x, problem: AccumulatorState(np.zeros_like(x)), update)
+
+
+class AdamState(NamedTuple):
+    count: int
+    mu: Array
+    nu: Array
+    nu_max: Array | None
+
+
+def scale_by_adam(
+    b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8, amsgrad: bool = False
+) -> GradientTransformation:
+    """Adam (Kingma & Ba 2015): bias-corrected moment estimates, ``mu_hat / (sqrt(nu_hat) + eps)``.
+
+    With ``amsgrad``, the running maximum of ``nu_hat`` (Reddi et al. 2018).
+    """
+    b1, b2 = _fraction("beta1", b1), _fraction("beta2", b2)
+
+    def init(x, problem):
+        zeros = np.zeros_like(x)
+        return AdamState(0, zeros, zeros, zeros if amsgrad else None)
+
+    def update(u, state, x, f, g):
+        count = state.count + 1
+        mu = b1 * state.mu + (1 - b1) * u
+        nu = b2 * state.nu + (1 - b2) * u * u
+        nu_hat = nu / (1 - b2**count)
+        nu_max = np.maximum(state.nu_max, nu_hat) if amsgrad else None
+        step = (mu / (1 - b1**count)) / (np.sqrt(nu_max if amsgrad else nu_hat) + eps)
+        return step, AdamState(count, mu, nu, nu_max)
+
+    return GradientTransformation(init, update)
+
+
+def add_decayed_weights(weight_decay: float) -> GradientTransformation:
+    """``u + weight_decay * x``: decoupled weight decay (AdamW, Loshchilov & Hutter 2019)."""
+    weight_decay = float(weight_decay)
+    return _stateless(lambda u, x, f, g: u + weight_decay * x)
+
+
+def newton_direction(damping: float = 1e-8) -> GradientTransformation:
+    """Solve ``H d = u`` with the exact Hessian, made positive definite where it is not.
+
+    The Hessian's eigenvalues λ are replaced by ``max(|λ|, damping)``: where H
+    is positive definite this is Newton's step; at a saddle the directions of
+    negative curvature are followed downhill instead of uphill, so saddles
+    are escaped rather than sought ("saddle-free Newton", Dauphin et al.
+    2014). Where the Hessian is not finite, the step falls back to ``u``.
+    """
+    damping = positive_number("the damping", damping)
+
+    def init(x, problem):
+        if problem is None or problem.hess is None:
+            raise ArgumentError("newton needs the Hessian: use it through symgd.minimize or pass a hess callable")
+        return problem.hess
+
+    def update(u, hess, x, f, g):
+        H = hess(x)
+        if u.ndim == 1:
+            return _modified_solve(H, u[:, None])[:, 0], hess
+        return _modified_solve(np.moveaxis(H, -1, 0), u.T[:, :, None])[:, :, 0].T, hess
+
+    def _modified_solve(H, u):
+        """H: (..., n, n), u: (..., n, 1)."""
+        finite = np.all(np.isfinite(H), axis=(-2, -1))
+        safe = np.where(finite[..., None, None], H, np.eye(H.shape[-1]))
+        eigenvalues, vectors = np.linalg.eigh(safe)
+        inverse = 1.0 / np.maximum(np.abs(eigenvalues), damping)
+        d = vectors @ (inverse[..., :, None] * (np.swapaxes(vectors, -1, -2) @ u))
+        return np.where(finite[..., None, None], d, u)
+
+    return GradientTransformation(init, update)
+
+
+def backtracking_line_search(c: float = 1e-4, shrink: float = 0.5, max_steps: int = 40) -> GradientTransformation:
+    """Armijo backtracking: shorten the step ``u`` until ``f(x + u) <= f(x) + c * g·u``.
+
+    Each start finds its own step length; all trials of one round are one
+    vectorised call. A direction that is not downhill (``g·u >= 0``) is
+    replaced by ``-g`` scaled to the same length.
+    """
+    c, shrink = _fraction("c", c), _fraction("shrink", shrink)
+
+    def init(x, problem):
+        if problem is None:
+            raise ArgumentError("the line search needs the objective's value function")
+        return problem.value
+
+    def update(u, value, x, f, g):
+        slope = np.sum(g * u, axis=0)
+        uphill = ~(slope < 0)
+        if np.any(uphill):
+            u = np.where(uphill, -g * (_norm(u) / np.maximum(_norm(g), 1e-300)), u)
+            slope = np.sum(g * u, axis=0)
+        t = np.ones_like(slope)
+        pending = np.ones_like(slope, dtype=bool)
+        for _ in range(max_steps):
+            trial = np.asarray(value(x + t * u))
+            accepted = trial <= f + c * t * slope
+            pending = pending & ~accepted
+            if not np.any(pending):
+                break
+            t = np.where(pending, t * shrink, t)
+        return t * u, value
+
+    return GradientTransformation(init, update)
+
+
+def _fraction(name: str, value: float) -> float:
+    value = float(value)
+    if not 0 <= value < 1:
+        raise ArgumentError(f"{name} must be in [0, 1), not {value!r}")
+    return value
+
+
+# -- the optimizers, by name
+
+
+def _with_lr(direction: list[GradientTransformation], lr, clip, line_search) -> GradientTransformation:
+    parts = ([clip_by_norm(clip)] if clip else []) + direction + [scale_by_learning_rate(lr)]
+    if line_search:
+        parts.append(backtracking_line_search())
+    return chain(*parts)
+
+
+def gd(lr: float | Schedule = 0.1, clip: float | None = None, line_search: bool = False) -> GradientTransformation:
+    """Plain gradient descent: ``step = -lr * grad``."""
+    return _with_lr([], lr, clip, line_search)
+
+
+def momentum(lr=0.01, beta: float = 0.9, clip=None) -> GradientTransformation:
+    """Gradient descent with heavy-ball momentum."""
+    return _with_lr([scale_by_momentum(beta)], lr, clip, False)
+
+
+def nesterov(lr=0.01, beta: float = 0.9, clip=None) -> GradientTransformation:
+    """Gradient descent with Nesterov momentum."""
+    return _with_lr([scale_by_momentum(beta, nesterov=True)], lr, clip, False)
+
+
+def adagrad(lr=0.1, eps: float = 1e-10, clip=None) -> GradientTransformation:
+    """AdaGrad: per-coordinate rates shrinking with the accumulated squared gradient."""
+    return _with_lr([scale_by_adagrad(eps)], lr, clip, False)
+
+
+def rmsprop(lr=0.01, decay: float = 0.9, eps: float = 1e-8, clip=None) -> GradientTransformation:
+    """RMSprop: per-coordinate rates from a running mean of squared gradients."""
+    return _with_lr([scale_by_rms(decay, eps)], lr, clip, False)
+
+
+def adam(lr=0.001, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8, clip=None) -> GradientTransformation:
+    """Adam."""
+    return _with_lr([scale_by_adam(beta1, beta2, eps)], lr, clip, False)
+
+
+def amsgrad(lr=0.001, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8, clip=None) -> GradientTransformation:
+    """Adam with the running maximum of the second moment (AMSGrad)."""
+    return _with_lr([scale_by_adam(beta1, beta2, eps, amsgrad=True)], lr, clip, False)
+
+
+def adamw(
+    lr=0.001, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8, weight_decay: float = 0.01, clip=None
+) -> GradientTransformation:
+    """Adam with decoupled weight decay: ``x -= lr * (adam step + weight_decay * x)``."""
+    return _with_lr([scale_by_adam(beta1, beta2, eps), add_decayed_weights(weight_decay)], lr, clip, False)
+
+
+def newton(lr=1.0, damping: float = 1e-8, clip=None, line_search: bool = False) -> GradientTransformation:
+    """Newton's method on the exact Hessian, safeguarded at saddles (see `newton_direction`)."""
+    return _with_lr([newton_direction(damping)], lr, clip, line_search)
+
+
+OPTIMIZERS: dict[str, Callable[..., GradientTransformation]] = {
+    "gd": gd,
+    "momentum": momentum,
+    "nesterov": nesterov,
+    "adagrad": adagrad,
+    "rmsprop": rmsprop,
+    "adam": adam,
+    "amsgrad": amsgrad,
+    "adamw": adamw,
+    "newton": newton,
+}
+
+#: Optimizers whose step uses the Hessian (compiled only for them).
+NEEDS_HESSIAN = frozenset({"newton"})
 
 
 def get_optimizer(optimizer: str | GradientTransformation, **options) -> GradientTransformation:

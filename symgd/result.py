@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -12,8 +13,11 @@ MAX_ITER = "max_iter"  # ran out of iterations before reaching tol
 DIVERGED = "diverged"  # a non-finite value, or growth past any sensible scale
 UNDEFINED = "undefined"  # f or its gradient is not finite at the start point
 CALLBACK = "callback"  # the callback raised StopIteration
+XTOL = "xtol"  # a step no longer than xtol
+FTOL = "ftol"  # f changed by at most ftol (relative)
+TIME = "time"  # the wall-clock budget ran out
 
-STATUSES = (CONVERGED, MAX_ITER, DIVERGED, UNDEFINED, CALLBACK)
+STATUSES = (CONVERGED, XTOL, FTOL, MAX_ITER, TIME, DIVERGED, UNDEFINED, CALLBACK)
 
 
 @dataclass(frozen=True)
@@ -58,8 +62,9 @@ class Result:
     nit : int
         Iterations done (steps taken).
     status : str
-        One of ``"converged"``, ``"max_iter"``, ``"diverged"``,
-        ``"undefined"``, ``"callback"``.
+        ``"converged"`` (gradient norm <= tol), ``"xtol"``, ``"ftol"``,
+        ``"max_iter"``, ``"time"``, ``"diverged"``, ``"undefined"`` (the
+        start is outside the domain) or ``"callback"``.
     success : bool
     message : str
         One sentence saying why the run ended.
@@ -69,6 +74,11 @@ class Result:
         The best point seen (lowest ``fun``, or highest when maximising);
         after a divergence it is the one to use.
     maximize : bool
+    starts, minima
+        Only for multi-start runs (``restarts=N``): every start's start and
+        end point, value, status and iterations (`symgd.multistart.Starts`),
+        and the distinct minima found, best first, with how many starts
+        found each (`symgd.multistart.Minimum`).
     """
 
     x: np.ndarray
@@ -84,6 +94,8 @@ class Result:
     best_fun: float = field(repr=False)
     best_iter: int = field(repr=False)
     maximize: bool = False
+    starts: Any = field(default=None, repr=False)  # multistart.Starts, for restarts=N
+    minima: Any = field(default=None, repr=False)  # list of multistart.Minimum, best first
 
     def __repr__(self) -> str:
         lines = [
@@ -100,6 +112,16 @@ class Result:
     def to_dict(self) -> dict:
         """Plain Python data (lists, floats; non-finite numbers as None), e.g. for JSON."""
         h = self.history
+        extra = {}
+        if self.starts is not None:
+            extra["starts"] = {
+                "x0": _plain(self.starts.x0.T),
+                "x": _plain(self.starts.x.T),
+                "fun": _plain(self.starts.fun),
+                "status": self.starts.status.tolist(),
+                "nit": self.starts.nit.tolist(),
+            }
+            extra["minima"] = [{"x": _plain(m.x), "fun": _plain(m.fun), "count": m.count} for m in self.minima]
         return {
             "variables": list(self.variables),
             "x": _plain(self.x),
@@ -112,6 +134,7 @@ class Result:
             "maximize": self.maximize,
             "best": {"x": _plain(self.best_x), "fun": _plain(self.best_fun), "iteration": self.best_iter},
             "history": {"x": _plain(h.x), "fun": _plain(h.fun), "grad": _plain(h.grad)},
+            **extra,
         }
 
 

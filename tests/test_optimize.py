@@ -61,7 +61,8 @@ def test_accepts_objective_sympy_and_constants():
 
 
 def test_diverges_with_the_seed_learning_rate():
-    res = symgd.minimize("x**2-8*x+4", lr=1.06)
+    with pytest.warns(symgd.LearningRateWarning, match=r"exceeds 2/λmax = 1, the largest stable"):
+        res = symgd.minimize("x**2-8*x+4", lr=1.06)
     assert res.status == "diverged" and "smaller learning rate" in res.message
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import io
 
+import pytest
+
 import symgd
 from symgd.report import columns, summary, trace_csv, trace_table
 
@@ -31,7 +33,8 @@ def test_long_trace_shows_first_and_last_rows():
 
 
 def test_summary_mentions_best_point_after_divergence():
-    res = symgd.minimize("x^2 - 8x + 4", lr=1.06)
+    with pytest.warns(symgd.LearningRateWarning):
+        res = symgd.minimize("x^2 - 8x + 4", lr=1.06)
     text = summary(res)
     assert text.startswith("Diverged at iteration")
     assert "best seen: f = -3 at iteration 0" in text

@@ -1,0 +1,44 @@
+"""Learning-rate sweeps: the same start with several rates, compared in one table.
+
+>>> import symgd
+>>> sweep = symgd.minimize("x^2 - 8x + 4", 44.87, lr=[0.01, 0.2], max_iter=100)
+>>> [run.status for run in sweep.results.values()]
+['max_iter', 'converged']
+>>> sweep.verdicts()
+['slow', 'converged']
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .result import CONVERGED, DIVERGED, MAX_ITER, Result
+
+_VERDICT = {CONVERGED: "converged", MAX_ITER: "slow", DIVERGED: "diverged"}
+
+
+@dataclass(frozen=True)
+class LearningRateSweep:
+    """One `Result` per learning rate, in the order given."""
+
+    results: dict[float, Result]
+
+    def verdicts(self) -> list[str]:
+        """``converged``, ``slow`` (ran out of iterations) or ``diverged``, per rate."""
+        return [_VERDICT.get(run.status, run.status) for run in self.results.values()]
+
+    def best(self) -> Result:
+        """The successful run that reached the lowest (highest, for ascent) value, else the first."""
+        runs = [run for run in self.results.values() if run.success] or list(self.results.values())
+        return min(runs, key=lambda run: -run.fun if run.maximize else run.fun)
+
+    def table(self, digits: int = 8) -> str:
+        """The comparison: rate, final point, f, iterations, verdict."""
+        first = next(iter(self.results.values()))
+        header = ["lr", *first.variables, "f", "iterations", "status"]
+        rows = [
+            [f"{lr:g}", *(f"{v:.{digits}g}" for v in run.x), f"{run.fun:.{digits}g}", str(run.nit), verdict]
+            for (lr, run), verdict in zip(self.results.items(), self.verdicts())
+        ]
+        widths = [max(len(line[k]) for line in [header, *rows]) for k in range(len(header))]
+        return "\n".join("  ".join(map(str.rjust, line, widths)) for line in [header, *rows])
