@@ -18,9 +18,12 @@ from .errors import ArgumentError, SymgdError, SymgdWarning
 from .limits import Limits
 from .objective import Objective
 from .optimize import minimize
+from .optimizers import OPTIMIZERS
 from .parse import parse
-from .report import summary, trace_csv, trace_table
+from .report import minima_table, starts_table, summary, trace_csv, trace_table
 from .sandbox import safe_objective
+from .schedules import parse_schedule
+from .sweep import LearningRateSweep
 
 PROG = "symgd"
 
@@ -51,7 +54,12 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("formula", help='the function, e.g. "x^2 - 8x + 4" or "x**2 + x*y + y**2"')
-    parser.add_argument("--lr", type=float, default=0.1, help="learning rate (default 0.1)")
+    parser.add_argument(
+        "--lr",
+        type=_rates,
+        default=[0.1],
+        help="learning rate (default 0.1); several, e.g. 0.01,0.2,1.06, compare them",
+    )
     parser.add_argument("--x0", help="start point: 44.87, 1,2 or x=1,y=2 (default 1 for every variable)")
     parser.add_argument("--iters", type=int, default=1000, metavar="N", help="most iterations (default 1000)")
     parser.add_argument(
@@ -72,6 +80,28 @@ def build_parser() -> argparse.ArgumentParser:
         help="trace rows shown in the table, first and last (default 40; 0 shows all)",
     )
     parser.add_argument("--digits", type=_digits, default=10, help="significant digits in the table (default 10)")
+    steps = parser.add_argument_group("optimizer")
+    steps.add_argument("--optimizer", default="gd", choices=list(OPTIMIZERS), help="the step rule (default gd)")
+    for flag, name, text in _HYPER_PARAMETERS:
+        steps.add_argument(flag, type=float, dest=name, help=text)
+    steps.add_argument("--line-search", action="store_true", help="backtracking (Armijo) line search (gd, newton)")
+    steps.add_argument(
+        "--schedule", help="learning-rate schedule: step:RATE:EVERY, exponential:RATE, inverse_time:RATE, cosine:STEPS"
+    )
+    steps.add_argument("--clip", type=float, metavar="NORM", help="clip the gradient to this norm")
+    steps.add_argument("--bounds", help="box bounds, e.g. -1:1,0: or x=-1:1,y=0: (empty side = unbounded)")
+    stops = parser.add_argument_group("stopping")
+    stops.add_argument("--xtol", type=float, default=0.0, help="stop when a step is at most XTOL long")
+    stops.add_argument("--ftol", type=float, default=0.0, help="stop when f changes by at most FTOL (relative)")
+    stops.add_argument("--max-time", type=float, metavar="SECONDS", help="stop after this much wall-clock time")
+    multi = parser.add_argument_group("multi-start")
+    multi.add_argument("--restarts", type=int, metavar="N", help="run N starts at once and group the minima found")
+    multi.add_argument(
+        "--domain",
+        help="where the starts are drawn: lo:hi for every variable, or x=lo:hi,y=lo:hi "
+        "(default: the bounds, else -10:10)",
+    )
+    multi.add_argument("--seed", type=int, help="random seed for the starts")
     parser.add_argument(
         "--time-budget",
         type=float,
@@ -88,18 +118,59 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+_HYPER_PARAMETERS = [
+    ("--beta", "beta", "momentum / nesterov: momentum coefficient (default 0.9)"),
+    ("--beta1", "beta1", "adam family: first-moment decay (default 0.9)"),
+    ("--beta2", "beta2", "adam family: second-moment decay (default 0.999)"),
+    ("--eps", "eps", "adagrad / rmsprop / adam family: denominator guard"),
+    ("--decay", "decay", "rmsprop: decay of the squared-gradient average (default 0.9)"),
+    ("--weight-decay", "weight_decay", "adamw: decoupled weight decay (default 0.01)"),
+    ("--damping", "damping", "newton: smallest curvature used (default 1e-8)"),
+]
+
+
+def _rates(text: str) -> list[float]:
+    try:
+        return [float(item) for item in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a number such as 0.2, or several: 0.01,0.2,1.06; not {text!r}"
+        ) from None
+
+
+def _ranges(text: str, names: Sequence[str], what: str) -> list[tuple[float | None, float | None]]:
+    """``lo:hi`` for every variable, ``lo:hi,lo:hi`` in order, or ``x=lo:hi,...``; an empty side is None."""
+
+    def side(value: str) -> float | None:
+        return _number(value) if value.strip() else None
+
+    def pair(value: str) -> tuple[float | None, float | None]:
+        low, colon, high = value.partition(":")
+        if not colon:
+            raise ArgumentError(f"cannot read {what} {text!r}: write lo:hi, e.g. -1:1")
+        return side(low), side(high)
+
+    pairs = _pairs(text, what)
+    if pairs[0][0] is not None:
+        given = {name: pair(value) for name, value in pairs}
+        unknown = sorted(set(given) - set(names))
+        if unknown:
+            raise ArgumentError(f"{what}: unknown variable {unknown[0]!r}; the variables are {', '.join(names)}")
+        return [given.get(name, (None, None)) for name in names]
+    values = [pair(value) for _, value in pairs]
+    return values * len(names) if len(values) == 1 else values
+
+
 def _count(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise ValueError(text)
-    return value
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, not {text!r}")
+    return int(text)
 
 
 def _digits(text: str) -> int:
-    value = int(text)
-    if not 1 <= value <= 17:
-        raise ValueError(text)
-    return value
+    if not (text.isdigit() and 1 <= int(text) <= 17):
+        raise argparse.ArgumentTypeError(f"expected a whole number from 1 to 17, not {text!r}")
+    return int(text)
 
 
 def _pairs(text: str, what: str) -> list[tuple[str | None, str]]:
@@ -162,7 +233,9 @@ def run(args: argparse.Namespace) -> ExitStatus:
         obj = safe_objective(args.formula, variables, constants, limits=limits)
     else:
         obj = Objective(args.formula, variables, constants, limits=limits)
-    res = minimize(obj, _start(args.x0), lr=args.lr, max_iter=args.iters, tol=args.tol, maximize=args.maximize)
+    res = minimize(obj, _start(args.x0), maximize=args.maximize, **_run_options(args, obj))
+    if isinstance(res, LearningRateSweep):
+        return _print_sweep(args, obj, res)
     if args.format == "json":
         print(json.dumps({"formula": str(obj.expr), **res.to_dict()}, allow_nan=False))
     elif args.format == "csv":
@@ -170,12 +243,61 @@ def run(args: argparse.Namespace) -> ExitStatus:
         if not res.success:
             print(f"{PROG}: {res.message}", file=sys.stderr)
     else:
-        goal = "maximize" if args.maximize else "minimize"
-        print(f"{goal} f({', '.join(obj.variables)}) = {obj.expr}   (gd, lr = {args.lr:g})\n")
-        print(trace_table(res, args.rows or None, args.digits))
-        print()
+        print(_heading(args, obj) + "\n")
+        if res.starts is not None:
+            print(f"{'maxima' if args.maximize else 'minima'} found:\n{minima_table(res, args.digits)}\n")
+            print(f"every start:\n{starts_table(res, args.rows or None, args.digits)}\n")
+        else:
+            print(trace_table(res, args.rows or None, args.digits) + "\n")
         print(summary(res, args.digits))
     return ExitStatus.SUCCESS if res.success else ExitStatus.RUN_FAILED
+
+
+def _run_options(args: argparse.Namespace, obj: Objective) -> dict:
+    """The keyword arguments of `minimize` that the command line's options ask for."""
+    lr = args.lr if len(args.lr) > 1 else args.lr[0]
+    if args.schedule:
+        if isinstance(lr, list):
+            raise ArgumentError("--schedule takes one --lr, the starting rate")
+        lr = parse_schedule(args.schedule, lr)
+    options = {name: getattr(args, name) for _, name, _ in _HYPER_PARAMETERS if getattr(args, name) is not None}
+    return {
+        "lr": lr,
+        "optimizer": args.optimizer,
+        "max_iter": args.iters,
+        "tol": args.tol,
+        "xtol": args.xtol,
+        "ftol": args.ftol,
+        "max_time": args.max_time,
+        "line_search": args.line_search,
+        "clip": args.clip,
+        "bounds": _ranges(args.bounds, obj.variables, "--bounds") if args.bounds else None,
+        "restarts": args.restarts,
+        "domain": _ranges(args.domain, obj.variables, "--domain") if args.domain else None,
+        "seed": args.seed,
+        **options,
+    }
+
+
+def _heading(args: argparse.Namespace, obj: Objective) -> str:
+    goal = "maximize" if args.maximize else "minimize"
+    rates = ", ".join(f"{lr:g}" for lr in args.lr)
+    how = f"{args.optimizer}, lr = {rates}" + (f" ({args.schedule})" if args.schedule else "")
+    if args.line_search:
+        how += ", line search"
+    if args.restarts:
+        how += f", {args.restarts} starts"
+    return f"{goal} f({', '.join(obj.variables)}) = {obj.expr}   ({how})"
+
+
+def _print_sweep(args: argparse.Namespace, obj: Objective, sweep: LearningRateSweep) -> ExitStatus:
+    if args.format == "json":
+        runs = [{"lr": lr, **run.to_dict()} for lr, run in sweep.results.items()]
+        print(json.dumps({"formula": str(obj.expr), "sweep": runs}, allow_nan=False))
+    else:
+        print(_heading(args, obj) + "\n")
+        print(sweep.table(args.digits))
+    return ExitStatus.SUCCESS if any(run.success for run in sweep.results.values()) else ExitStatus.RUN_FAILED
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:

@@ -14,8 +14,6 @@ from __future__ import annotations
 import csv
 import io
 
-import numpy as np
-
 from .result import Result
 
 
@@ -28,28 +26,61 @@ def columns(res: Result) -> list[str]:
     return ["iter", *res.variables, "f", *(f"df/d{name}" for name in res.variables)]
 
 
-def rows(res: Result, max_rows: int | None = None) -> list[list[float] | None]:
-    """Trace rows ``[iter, *x, f, *grad]``; with ``max_rows``, the first and last
-    rows only, a ``None`` marking the rows left out."""
+def sampled(count: int, max_rows: int | None) -> list[int | None]:
+    """Row indices to show: all, or the first and last ``max_rows`` with ``None`` where rows are left out."""
+    if not max_rows or count <= max_rows + 1:  # never hide a single row behind a marker
+        return list(range(count))
+    head = (max_rows + 1) // 2
+    return [*range(head), None, *range(count - (max_rows - head), count)]
+
+
+def align(header: list[str], body: list[list[str] | None], hidden: int = 0) -> str:
+    """Right-aligned columns; a ``None`` row stands for ``hidden`` rows left out."""
+    shown = [line for line in body if line is not None]
+    widths = [max(len(line[k]) for line in [header, *shown]) for k in range(len(header))]
+    marker = f"{'...':>{widths[0]}}  ({hidden} rows not shown)"
+    return "\n".join(marker if line is None else "  ".join(map(str.rjust, line, widths)) for line in [header, *body])
+
+
+def rows(res: Result) -> list[list[float]]:
+    """Every trace row: ``[iter, *x, f, *grad]``."""
     h = res.history
-    index = np.arange(len(h))
-    if max_rows and len(h) > max_rows + 1:  # never hide a single row behind a marker
-        head = (max_rows + 1) // 2
-        index = np.concatenate([index[:head], [-1], index[len(h) - (max_rows - head) :]])
-    return [None if i < 0 else [i, *h.x[i], h.fun[i], *h.grad[i]] for i in index]
+    return [[i, *h.x[i], h.fun[i], *h.grad[i]] for i in range(len(h))]
 
 
 def trace_table(res: Result, max_rows: int | None = 40, digits: int = 10) -> str:
     """The trace as an aligned text table; long runs show their first and last rows."""
-    header = columns(res)
+    h = res.history
     body = [
-        None if row is None else [str(int(row[0]))] + [_number(v, digits) for v in row[1:]]
-        for row in rows(res, max_rows)
+        None if i is None else [str(i), *(_number(v, digits) for v in (*h.x[i], h.fun[i], *h.grad[i]))]
+        for i in sampled(len(h), max_rows)
     ]
-    shown = [line for line in body if line is not None]
-    widths = [max(len(line[k]) for line in [header, *shown]) for k in range(len(header))]
-    hidden = f"{'...':>{widths[0]}}  ({len(res.history) - len(shown)} rows not shown)"
-    return "\n".join(hidden if line is None else "  ".join(map(str.rjust, line, widths)) for line in [header, *body])
+    return align(columns(res), body, len(h) - sum(line is not None for line in body))
+
+
+def starts_table(res: Result, max_rows: int | None = 40, digits: int = 8) -> str:
+    """Every start of a multi-start run: where it ended, f there, iterations, status."""
+    starts = res.starts
+    body = [
+        None
+        if j is None
+        else [
+            str(j),
+            *(_number(v, digits) for v in (*starts.x[:, j], starts.fun[j])),
+            str(starts.nit[j]),
+            starts.status[j],
+        ]
+        for j in sampled(len(starts), max_rows)
+    ]
+    header = ["start", *res.variables, "f", "iterations", "status"]
+    return align(header, body, len(starts) - sum(line is not None for line in body))
+
+
+def minima_table(res: Result, digits: int = 10) -> str:
+    """The distinct minima (maxima) a multi-start run found, best first, with how many starts found each."""
+    header = ["#", *res.variables, "f", "starts"]
+    body = [[str(k), *(_number(v, digits) for v in (*m.x, m.fun)), str(m.count)] for k, m in enumerate(res.minima, 1)]
+    return align(header, body)
 
 
 def summary(res: Result, digits: int = 10) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .report import align
 from .result import CONVERGED, DIVERGED, MAX_ITER, Result
 
 _VERDICT = {CONVERGED: "converged", MAX_ITER: "slow", DIVERGED: "diverged"}
@@ -36,9 +37,8 @@ class LearningRateSweep:
         """The comparison: rate, final point, f, iterations, verdict."""
         first = next(iter(self.results.values()))
         header = ["lr", *first.variables, "f", "iterations", "status"]
-        rows = [
+        body = [
             [f"{lr:g}", *(f"{v:.{digits}g}" for v in run.x), f"{run.fun:.{digits}g}", str(run.nit), verdict]
             for (lr, run), verdict in zip(self.results.items(), self.verdicts())
         ]
-        widths = [max(len(line[k]) for line in [header, *rows]) for k in range(len(header))]
-        return "\n".join("  ".join(map(str.rjust, line, widths)) for line in [header, *rows])
+        return align(header, body)
