@@ -25,6 +25,10 @@ from .result import CONVERGED, DIVERGED, FTOL, MAX_ITER, TIME, UNDEFINED, XTOL
 
 Array = np.ndarray
 
+#: Without a step or rule that reads f at every step, f is evaluated (and
+#: divergence checked) every this many steps: most of a step's cost saved.
+CHECK_EVERY = 8
+
 
 @dataclass(frozen=True)
 class Starts:
@@ -95,85 +99,107 @@ def descend_many(
     sign = -1.0 if maximize else 1.0
     problem = signed_problem(value, grad, hess, sign)
     deadline = time.perf_counter() + rules.max_time if rules.max_time else None
-    X0 = X.copy()
+    X0, X = X, X.copy()
     status = np.full(count, MAX_ITER, dtype=object)
-    nit = np.zeros(count, dtype=int)
+    stopped_at = np.full(count, -1)  # the step at which each start stopped; -1 while it runs
     history_x, history_fun = ([X.copy()], []) if keep_all else (None, None)
 
+    # f is needed at every step only by steps that read it and by ftol; otherwise it is
+    # evaluated every CHECK_EVERY steps to catch divergence, and at the end.
+    every = 1 if (step.uses_value or rules.ftol or keep_all) else CHECK_EVERY
+    measure = rules.tol > 0
     with np.errstate(all="ignore"):
-        f, g = np.broadcast_to(value(X), (count,)).astype(float), grad(X)
+        f, g = _values(value, X, count), grad(X)
         sf = sign * f
         gnorm = _norms(g, sign, X, box)
         active = np.isfinite(sf) & np.isfinite(gnorm)
         status[~active] = UNDEFINED
         best_sf = np.where(active, sf, np.inf)
-        ceiling = best_sf + GROWTH_LIMIT * np.maximum(1.0, np.abs(sf))
-        start_scale = np.abs(sf)
-        floor = -(GROWTH_LIMIT**2) * np.maximum(1.0, start_scale)
+        start_scale = np.maximum(1.0, np.abs(sf))
+        floor = -(GROWTH_LIMIT**2) * start_scale  # below this, f is taken as unbounded
         state = step.init(X, problem)
-        tol_stop = rules.tol if rules.tol > 0 else -1.0
+        tol_stop = rules.tol if measure else -1.0
         if keep_all:
             history_fun.append(f.copy())
-        for _ in range(rules.max_iter):
-            done = active & (gnorm <= tol_stop)
-            status[done] = CONVERGED
-            active &= ~done
+        evaluated = True
+        for it in range(1, rules.max_iter + 1):
+            if measure:
+                _stop(active & (gnorm <= tol_stop), CONVERGED, it - 1, status, active, stopped_at)
             if not active.any():
                 break
             if deadline is not None and time.perf_counter() > deadline:
-                status[active] = TIME
-                active[:] = False
+                _stop(active.copy(), TIME, it - 1, status, active, stopped_at)
                 break
             gs = g if sign > 0 else -g
             u, state = step.update(gs, state, X, sf, gs)
-            X_new = X + u
-            if box is not None:
-                X_new = np.clip(X_new, *box)
             all_active = active.all()
-            if not all_active:
-                X_new = np.where(active, X_new, X)
-            f_new, g_new = np.broadcast_to(value(X_new), (count,)).astype(float), grad(X_new)
-            if not all_active:
-                f_new, g_new = np.where(active, f_new, f), np.where(active, g_new, g)
-            nit += active
-            sf_old, sf = sf, sign * f_new
-            gnorm = _norms(g_new, sign, X_new, box)
-            diverged = active & (~np.isfinite(sf) | ~np.isfinite(gnorm) | (sf > ceiling) | (sf < floor))
-            status[diverged] = DIVERGED
-            active &= ~diverged
-            improved = active & (sf < best_sf)
-            if improved.any():
-                best_sf = np.where(improved, sf, best_sf)
-                ceiling = np.where(
-                    improved, sf + GROWTH_LIMIT * np.maximum(np.maximum(1.0, np.abs(sf)), start_scale), ceiling
-                )
+            if all_active and box is None:
+                X += u  # in place: no new array per step (X is this loop's own copy)
+                moved = u
+            else:
+                X_new = X + u if box is None else np.clip(X + u, *box)
+                if not all_active:
+                    X_new = np.where(active, X_new, X)
+                X, moved = X_new, X_new - X
+            g_new = grad(X)
+            g = g_new if all_active else np.where(active, g_new, g)
+            if measure or box is not None:
+                gnorm = _norms(g, sign, X, box)
             if rules.xtol:
-                small = active & (np.sqrt(np.sum((X_new - X) ** 2, axis=0)) <= rules.xtol)
-                status[small] = XTOL
-                active &= ~small
+                small = np.sqrt(np.sum(moved * moved, axis=0)) <= rules.xtol
+                _stop(active & small, XTOL, it, status, active, stopped_at)
+            evaluated = it % every == 0 or it == rules.max_iter
+            if not evaluated:
+                continue
+            f_new = _values(value, X, count)
+            if not all_active:
+                f_new = np.where(active, f_new, f)
+            sf_old, sf, f = sf, sign * f_new, f_new
+            best_sf = np.minimum(best_sf, sf)
+            growth = GROWTH_LIMIT * np.maximum(np.abs(best_sf), start_scale)
+            finite = np.isfinite(sf) & np.all(np.isfinite(g), axis=0)
+            _stop(active & (~finite | (sf - best_sf > growth) | (sf < floor)), DIVERGED, it, status, active, stopped_at)
             if rules.ftol:
-                flat = active & (
-                    np.abs(sf - sf_old) <= rules.ftol * np.maximum(1.0, np.maximum(np.abs(sf), np.abs(sf_old)))
-                )
-                status[flat] = FTOL
-                active &= ~flat
-            X, f, g = X_new, f_new, g_new
+                change = np.abs(sf - sf_old) <= rules.ftol * np.maximum(1.0, np.maximum(np.abs(sf), np.abs(sf_old)))
+                _stop(active & change, FTOL, it, status, active, stopped_at)
             if keep_all:
                 history_x.append(X.copy())
                 history_fun.append(f.copy())
         else:
-            done = active & (gnorm <= tol_stop)
-            status[done] = CONVERGED
+            it = rules.max_iter + 1
+            if measure:
+                _stop(
+                    active & (_norms(g, sign, X, box) <= tol_stop),
+                    CONVERGED,
+                    rules.max_iter,
+                    status,
+                    active,
+                    stopped_at,
+                )
+        if not evaluated:
+            f = _values(value, X, count)
 
     return Starts(
         x0=X0,
         x=X,
         fun=f,
         status=status.astype(str),
-        nit=nit,
+        nit=np.where(stopped_at < 0, it - 1 if rules.max_iter else 0, stopped_at),
         history_x=np.array(history_x) if keep_all else None,
         history_fun=np.array(history_fun) if keep_all else None,
     )
+
+
+def _stop(mask: Array, why: str, step: int, status: Array, active: Array, stopped_at: Array) -> None:
+    """Freeze the starts in ``mask``: they stopped at ``step`` for reason ``why``."""
+    if mask.any():
+        status[mask] = why
+        stopped_at[mask] = step
+        active &= ~mask
+
+
+def _values(value: Callable[[Array], Array], X: Array, count: int) -> Array:
+    return np.broadcast_to(np.asarray(value(X), dtype=float), (count,))
 
 
 def _norms(g: Array, sign: float, X: Array, box) -> Array:

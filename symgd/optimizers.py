@@ -43,10 +43,15 @@ class Problem(NamedTuple):
 
 
 class GradientTransformation(NamedTuple):
-    """``init(x, problem) -> state`` and ``update(u, state, x, f, g) -> (u, state)``."""
+    """``init(x, problem) -> state`` and ``update(u, state, x, f, g) -> (u, state)``.
+
+    ``uses_value`` says whether ``update`` reads ``f``; a multi-start run
+    evaluates f at every step only for those that do.
+    """
 
     init: Callable[[Array, Problem | None], Any]
     update: Callable[..., tuple[Array, Any]]
+    uses_value: bool = False
 
 
 def _norm(u: Array) -> Array:
@@ -72,7 +77,7 @@ def chain(*transforms: GradientTransformation) -> GradientTransformation:
             states.append(s)
         return u, tuple(states)
 
-    return GradientTransformation(init, update)
+    return GradientTransformation(init, update, any(t.uses_value for t in transforms))
 
 
 def _stateless(fn: Callable[[Array, Array, Any, Array], Array]) -> GradientTransformation:
@@ -242,7 +247,7 @@ def backtracking_line_search(c: float = 1e-4, shrink: float = 0.5, max_steps: in
             t = np.where(pending, t * shrink, t)
         return t * u, value
 
-    return GradientTransformation(init, update)
+    return GradientTransformation(init, update, uses_value=True)
 
 
 def _fraction(name: str, value: float) -> float:
