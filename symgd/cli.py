@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import warnings
 from collections.abc import Sequence
@@ -18,7 +19,7 @@ from .errors import ArgumentError, SymgdError, SymgdWarning
 from .limits import Limits
 from .objective import Objective
 from .optimize import minimize
-from .optimizers import OPTIMIZERS
+from .optimizers import OPTIMIZERS, default_learning_rate
 from .parse import parse
 from .report import minima_table, starts_table, summary, trace_csv, trace_table
 from .sandbox import safe_objective
@@ -57,8 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--lr",
         type=_rates,
-        default=[0.1],
-        help="learning rate (default 0.1); several, e.g. 0.01,0.2,1.06, compare them",
+        help="learning rate (default: the optimizer's, 0.1 for gd); several, e.g. 0.01,0.2,1.06, compare them",
     )
     parser.add_argument("--x0", help="start point: 44.87, 1,2 or x=1,y=2 (default 1 for every variable)")
     parser.add_argument("--iters", type=int, default=1000, metavar="N", help="most iterations (default 1000)")
@@ -255,7 +255,7 @@ def run(args: argparse.Namespace) -> ExitStatus:
 
 def _run_options(args: argparse.Namespace, obj: Objective) -> dict:
     """The keyword arguments of `minimize` that the command line's options ask for."""
-    lr = args.lr if len(args.lr) > 1 else args.lr[0]
+    lr = default_learning_rate(args.optimizer) if args.lr is None else args.lr if len(args.lr) > 1 else args.lr[0]
     if args.schedule:
         if isinstance(lr, list):
             raise ArgumentError("--schedule takes one --lr, the starting rate")
@@ -281,7 +281,7 @@ def _run_options(args: argparse.Namespace, obj: Objective) -> dict:
 
 def _heading(args: argparse.Namespace, obj: Objective) -> str:
     goal = "maximize" if args.maximize else "minimize"
-    rates = ", ".join(f"{lr:g}" for lr in args.lr)
+    rates = ", ".join(f"{lr:g}" for lr in args.lr or [default_learning_rate(args.optimizer)])
     how = f"{args.optimizer}, lr = {rates}" + (f" ({args.schedule})" if args.schedule else "")
     if args.line_search:
         how += ", line search"
@@ -317,6 +317,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SymgdError as error:
         print(f"{PROG}: error: {error}", file=sys.stderr)
         return int(ExitStatus.BAD_INPUT)
+    except BrokenPipeError:  # the reader went away (| head): nothing more to say
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115  (keeps Python from complaining at exit)
+        return int(ExitStatus.SUCCESS)
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)
         return int(ExitStatus.INTERRUPTED)

@@ -22,7 +22,7 @@ from .engine import IntermediateResult, descend
 from .errors import ArgumentError, LearningRateWarning, SymgdError
 from .multistart import descend_many, group_minima, random_starts
 from .objective import Objective, Point
-from .optimizers import GradientTransformation, get_optimizer
+from .optimizers import GradientTransformation, default_learning_rate, get_optimizer
 from .result import CONVERGED, DIVERGED, MAX_ITER, Result
 from .sweep import LearningRateSweep
 
@@ -47,7 +47,7 @@ def minimize(
     fun: str | sympy.Expr | Objective,
     x0: Point | None = None,
     *,
-    lr: float | Callable[[int], float] | Sequence[float] = 0.1,
+    lr: float | Callable[[int], float] | Sequence[float] | None = None,
     max_iter: int = 1000,
     tol: float = 1e-8,
     optimizer: str | GradientTransformation = "gd",
@@ -79,7 +79,8 @@ def minimize(
     lr
         Learning rate: a number, a schedule ``count -> rate``
         (`symgd.schedules`), or a list of numbers to compare them (returns a
-        `LearningRateSweep`).
+        `LearningRateSweep`). Default: the optimizer's own (0.1 for
+        ``"gd"``, 0.01 for momentum, 0.001 for the adam family, 1 for newton).
     max_iter, tol, xtol, ftol, max_time
         Stopping rules (see `symgd.descend`).
     optimizer
@@ -125,8 +126,8 @@ def minimize(
     if restarts is not None:
         return _multistart(obj, step, hess, x0, restarts, domain, seed, keep_history, maximize, rules)
     start = obj.point(x0)
-    if optimizer == "gd" and not line_search and isinstance(lr, (int, float)):
-        _check_learning_rate(obj, start, float(lr))
+    if optimizer == "gd" and not line_search and not callable(lr):
+        _check_learning_rate(obj, start, default_learning_rate("gd") if lr is None else float(lr))
     res = descend(
         obj.compiled_value,
         obj.compiled_grad,
@@ -151,7 +152,7 @@ def _build_step(optimizer, lr, line_search: bool, clip, options: dict) -> Gradie
         if line_search or clip:
             raise ArgumentError("line_search and clip are options of a named optimizer; add them to your own chain")
         return get_optimizer(optimizer, **options)
-    extra = {"lr": lr}
+    extra = {} if lr is None else {"lr": lr}
     if line_search:
         extra["line_search"] = True
     if clip:

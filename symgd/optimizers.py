@@ -23,6 +23,7 @@ array([-16.])
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
@@ -328,6 +329,11 @@ OPTIMIZERS: dict[str, Callable[..., GradientTransformation]] = {
 
 #: Optimizers whose step uses the Hessian (compiled only for them).
 NEEDS_HESSIAN = frozenset({"newton"})
+
+
+def default_learning_rate(name: str) -> float:
+    """The learning rate the named optimizer uses when none is given (0.1 for gd, 1 for newton, ...)."""
+    return inspect.signature(OPTIMIZERS[name]).parameters["lr"].default
 
 
 def get_optimizer(optimizer: str | GradientTransformation, **options) -> GradientTransformation:
