@@ -143,3 +143,26 @@ def test_usage_errors_exit_2_with_one_line(capsys, args, message):
 def test_not_converged_exits_1(capsys):
     status, out, _ = run(capsys, "x^2", "--lr", "0.0001", "--iters", "5")
     assert status == 1 and "without converging" in out
+
+
+def test_multistart_table_through_the_command():
+    done = symgd("x**4/1000-0.03*x**3+0.1*x**2+x+2", "--restarts", "50", "--domain", "-30:40", "--seed", "0")
+    assert done.returncode == 0, done.stderr
+    minima = done.stdout.split("minima found:")[1].split("every start:")[0].split("\n")
+    rows = [line.split() for line in minima if line.strip()[:1].isdigit()]
+    assert [round(float(r[1]), 3) for r in rows] == [19.222, -2.322]  # the global minimum first
+    assert sum(int(r[3]) for r in rows) == 50
+    assert "Best of 50 starts" in done.stdout
+
+
+def test_learning_rate_comparison_through_the_command():
+    done = symgd("x**2-8*x+4", "--lr", "0.01,0.2,1.06")
+    assert done.returncode == 0
+    verdicts = {line.split()[0]: line.split()[-1] for line in done.stdout.splitlines() if line.strip()[:1].isdigit()}
+    assert verdicts == {"0.01": "slow", "0.2": "converged", "1.06": "diverged"}
+    assert done.stderr.count("symgd: warning: lr = 1.06 exceeds 2/λmax = 1") == 1
+
+
+def test_newton_uses_its_own_learning_rate(capsys):
+    status, out, _ = run(capsys, "x^2 + 3y^2 + x*y", "--optimizer", "newton", "--format", "json")
+    assert status == 0 and json.loads(out)["nit"] == 1
