@@ -26,8 +26,9 @@ from .result import CONVERGED, DIVERGED, FTOL, MAX_ITER, TIME, UNDEFINED, XTOL
 Array = np.ndarray
 
 #: Without a step or rule that reads f at every step, f is evaluated (and
-#: divergence checked) every this many steps: most of a step's cost saved.
-CHECK_EVERY = 8
+#: divergence checked) every this many steps: most of a step's cost saved. A
+#: diverging start is noticed at most this many steps late (it is frozen then).
+CHECK_EVERY = 32
 
 
 @dataclass(frozen=True)
@@ -156,9 +157,9 @@ def descend_many(
                 f_new = np.where(active, f_new, f)
             sf_old, sf, f = sf, sign * f_new, f_new
             best_sf = np.minimum(best_sf, sf)
-            growth = GROWTH_LIMIT * np.maximum(np.abs(best_sf), start_scale)
-            finite = np.isfinite(sf) & np.all(np.isfinite(g), axis=0)
-            _stop(active & (~finite | (sf - best_sf > growth) | (sf < floor)), DIVERGED, it, status, active, stopped_at)
+            # not within the growth allowance (nan and +inf fail it too), or unbounded below
+            sane = (sf - best_sf <= GROWTH_LIMIT * np.maximum(np.abs(best_sf), start_scale)) & (sf >= floor)
+            _stop(active & ~sane, DIVERGED, it, status, active, stopped_at)
             if rules.ftol:
                 change = np.abs(sf - sf_old) <= rules.ftol * np.maximum(1.0, np.maximum(np.abs(sf), np.abs(sf_old)))
                 _stop(active & change, FTOL, it, status, active, stopped_at)
