@@ -14,10 +14,9 @@ from __future__ import annotations
 
 import argparse
 import platform
-import statistics
-import time
 
 import numpy as np
+from timing import median_time
 
 import symgd
 from symgd.optimizers import gd
@@ -54,15 +53,6 @@ def engine(value, grad, n_iter):
     return res.x[0]
 
 
-def timed(fn, *args, repeat):
-    times, answer = [], None
-    for _ in range(repeat):
-        start = time.perf_counter()
-        answer = fn(*args)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), answer
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--iters", type=int, default=100_000)
@@ -72,9 +62,12 @@ def main() -> None:
     value, grad = obj.compiled_value, obj.compiled_grad
     n = args.iters
     rows = [
-        ("hand-written numpy loop, same compiled functions", *timed(hand_numpy, value, grad, n, repeat=args.repeat)),
-        ("symgd engine (symgd.descend / symgd.minimize)", *timed(engine, value, grad, n, repeat=args.repeat)),
-        ("plain Python floats, hand-derived (seeds)", *timed(plain_python, n, repeat=args.repeat)),
+        (
+            "hand-written numpy loop, same compiled functions",
+            *median_time(hand_numpy, value, grad, n, repeat=args.repeat),
+        ),
+        ("symgd engine (symgd.descend / symgd.minimize)", *median_time(engine, value, grad, n, repeat=args.repeat)),
+        ("plain Python floats, hand-derived (seeds)", *median_time(plain_python, n, repeat=args.repeat)),
     ]
     answers = [answer for _, _, answer in rows]
     assert np.allclose(answers, answers[0], rtol=1e-12), answers  # every contender gets the same x

@@ -22,11 +22,10 @@ from __future__ import annotations
 
 import argparse
 import platform
-import statistics
-import time
 import tracemalloc
 
 import numpy as np
+from timing import median_time
 
 import symgd
 from symgd.multistart import descend_many
@@ -50,15 +49,6 @@ def engine(obj: symgd.Objective, x0: np.ndarray, iters: int) -> np.ndarray:
 def end_to_end(obj: symgd.Objective, x0: np.ndarray, iters: int) -> np.ndarray:
     res = symgd.minimize(obj, lr=LR, max_iter=iters, tol=0, restarts=x0.size, domain=(-30, 40), seed=0)
     return res.starts.x[0]
-
-
-def median_time(fn, *args, repeat: int) -> tuple[float, np.ndarray]:
-    times, answer = [], None
-    for _ in range(repeat):
-        start = time.perf_counter()
-        answer = fn(*args)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), answer
 
 
 def peak_memory(fn, *args) -> int:
