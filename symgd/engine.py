@@ -101,7 +101,7 @@ def descend(
     if box is not None:
         x = np.clip(x, *box)
     sign = -1.0 if maximize else 1.0
-    problem = signed_problem(value, grad, hess, sign)
+    problem = signed_problem(value, grad, hess, sign, box)
     stop_below = rules.tol if rules.tol > 0 else -1.0  # tol = 0: never stop on the gradient
     capacity = min(rules.max_iter, _FIRST_CAPACITY) + 1
     X, F, G = np.empty((capacity, n)), np.empty(capacity), np.empty((capacity, n))
@@ -225,14 +225,15 @@ def box_bounds(bounds, n: int) -> tuple[Array, Array] | None:
     return lo, hi
 
 
-def signed_problem(value, grad, hess, sign: float) -> Problem:
+def signed_problem(value, grad, hess, sign: float, box=None) -> Problem:
     """The functions of the problem being minimised: f itself, or -f for ascent."""
     if sign > 0:
-        return Problem(value, grad, hess)
+        return Problem(value, grad, hess, box)
     return Problem(
         lambda x: -np.asarray(value(x)),
         lambda x: -grad(x),
         None if hess is None else (lambda x: -hess(x)),
+        box,
     )
 
 

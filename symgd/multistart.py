@@ -98,7 +98,7 @@ def descend_many(
         box = (box[0][:, None], box[1][:, None])
         X = np.clip(X, *box)
     sign = -1.0 if maximize else 1.0
-    problem = signed_problem(value, grad, hess, sign)
+    problem = signed_problem(value, grad, hess, sign, box)
     deadline = time.perf_counter() + rules.max_time if rules.max_time else None
     X0, X = X, X.copy()
     status = np.full(count, MAX_ITER, dtype=object)
@@ -122,7 +122,6 @@ def descend_many(
         tol_stop = rules.tol if measure else -1.0
         if keep_all:
             history_fun.append(f.copy())
-        evaluated = True
         for it in range(1, rules.max_iter + 1):
             if measure:
                 _stop(active & (gnorm <= tol_stop), CONVERGED, it - 1, status, active, stopped_at)
@@ -177,8 +176,7 @@ def descend_many(
                     active,
                     stopped_at,
                 )
-        if not evaluated:
-            f = _values(value, X, count)
+        f = _values(value, X, count)  # at every end point: a start may have stopped between evaluations
 
     return Starts(
         x0=X0,

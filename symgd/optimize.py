@@ -23,7 +23,7 @@ from .errors import ArgumentError, LearningRateWarning, SymgdError
 from .multistart import descend_many, group_minima, random_starts
 from .objective import Objective, Point
 from .optimizers import GradientTransformation, default_learning_rate, get_optimizer
-from .result import CONVERGED, DIVERGED, MAX_ITER, Result
+from .result import DIVERGED, MAX_ITER, Result
 from .sweep import LearningRateSweep
 
 #: Where the starts of a multi-start run are drawn when neither ``domain`` nor finite ``bounds`` say.
@@ -111,13 +111,12 @@ def minimize(
     """
     obj = as_objective(fun, variables, constants)
     if isinstance(lr, (list, tuple, np.ndarray)):
-        rates = [float(rate) for rate in lr]
         runs = {}
-        for rate in rates:
+        for rate in _rates(lr):
             runs[rate] = minimize(
-                obj, x0, lr=rate, max_iter=max_iter, tol=tol, optimizer=optimizer, maximize=maximize,
-                line_search=line_search, clip=clip, bounds=bounds, xtol=xtol, ftol=ftol, max_time=max_time,
-                **options,
+                obj, x0, lr=rate, max_iter=max_iter, tol=tol, optimizer=optimizer, callback=callback,
+                maximize=maximize, line_search=line_search, clip=clip, bounds=bounds, xtol=xtol, ftol=ftol,
+                max_time=max_time, restarts=restarts, domain=domain, seed=seed, keep_history=keep_history, **options,
             )  # fmt: skip
         return LearningRateSweep(runs)
     step = _build_step(optimizer, lr, line_search, clip, options)
@@ -145,6 +144,18 @@ def minimize(
 def maximize(fun: str | sympy.Expr | Objective, x0: Point | None = None, **kwargs) -> Result | LearningRateSweep:
     """Maximise a formula by gradient ascent; the same arguments as `minimize`."""
     return minimize(fun, x0, maximize=True, **kwargs)
+
+
+def _rates(lr: Sequence[float]) -> list[float]:
+    try:
+        rates = [float(rate) for rate in lr]
+    except (TypeError, ValueError):
+        raise ArgumentError(f"lr must be a number or a list of numbers, not {lr!r}") from None
+    if not rates:
+        raise ArgumentError("lr=[] names no learning rate to compare")
+    if len(set(rates)) != len(rates):
+        raise ArgumentError(f"lr names the same rate twice: {rates}")
+    return rates
 
 
 def _build_step(optimizer, lr, line_search: bool, clip, options: dict) -> GradientTransformation:
@@ -229,11 +240,11 @@ def _multistart(obj, step, hess, x0, restarts, domain, seed, keep_history, maxim
         variables=obj.variables, **rules,
     )  # fmt: skip
     minima = group_minima(starts, maximize)
-    counts = {status: int(np.sum(starts.status == status)) for status in (CONVERGED, MAX_ITER, DIVERGED)}
     kind = "maxima" if maximize else "minima"
     message = (
         f"{res.message} Best of {restarts} starts (start {best}); {len(minima)} distinct {kind} found; "
-        f"{counts[CONVERGED]} starts converged, {counts[MAX_ITER]} ran out of iterations, {counts[DIVERGED]} diverged."
+        f"{int(starts.success.sum())} starts converged, {int(np.sum(starts.status == MAX_ITER))} ran out of "
+        f"iterations, {int(np.sum(starts.status == DIVERGED))} diverged."
     )
     return _note_corner(obj, dataclasses.replace(res, message=message, starts=starts, minima=minima))
 

@@ -36,11 +36,13 @@ Array = np.ndarray
 
 
 class Problem(NamedTuple):
-    """The compiled functions of the function being minimised, for steps that need them."""
+    """The compiled functions of the function being minimised, for steps that need them,
+    and the box ``(lo, hi)`` the engine projects every iterate into (None without bounds)."""
 
     value: Callable[[Array], Any]
     grad: Callable[[Array], Array]
     hess: Callable[[Array], Array] | None = None
+    box: tuple[Array, Array] | None = None
 
 
 class GradientTransformation(NamedTuple):
@@ -127,6 +129,8 @@ class AccumulatorState(NamedTuple):
 def scale_by_adagrad(eps: float = 1e-10) -> GradientTransformation:
     """``u / (sqrt(sum of u²) + eps)`` (Duchi et al. 2011)."""
 
+    eps = _non_negative("eps", eps)
+
     def update(u, state, x, f, g):
         total = state.total + u * u
         return u / (np.sqrt(total) + eps), AccumulatorState(total)
@@ -136,7 +140,7 @@ def scale_by_adagrad(eps: float = 1e-10) -> GradientTransformation:
 
 def scale_by_rms(decay: float = 0.9, eps: float = 1e-8) -> GradientTransformation:
     """``u / (sqrt(s) + eps)`` with ``s = decay*s + (1-decay)*u²`` (RMSprop, Tieleman & Hinton 2012)."""
-    decay = _fraction("decay", decay)
+    decay, eps = _fraction("decay", decay), _non_negative("eps", eps)
 
     def update(u, state, x, f, g):
         total = decay * state.total + (1 - decay) * u * u
@@ -159,7 +163,7 @@ def scale_by_adam(
 
     With ``amsgrad``, the running maximum of ``nu_hat`` (Reddi et al. 2018).
     """
-    b1, b2 = _fraction("beta1", b1), _fraction("beta2", b2)
+    b1, b2, eps = _fraction("beta1", b1), _fraction("beta2", b2), _non_negative("eps", eps)
 
     def init(x, problem):
         zeros = np.zeros_like(x)
@@ -179,7 +183,7 @@ def scale_by_adam(
 
 def add_decayed_weights(weight_decay: float) -> GradientTransformation:
     """``u + weight_decay * x``: decoupled weight decay (AdamW, Loshchilov & Hutter 2019)."""
-    weight_decay = float(weight_decay)
+    weight_decay = _non_negative("weight_decay", weight_decay)
     return _stateless(lambda u, x, f, g: u + weight_decay * x)
 
 
@@ -197,24 +201,41 @@ def newton_direction(damping: float = 1e-8) -> GradientTransformation:
     def init(x, problem):
         if problem is None or problem.hess is None:
             raise ArgumentError("newton needs the Hessian: use it through symgd.minimize or pass a hess callable")
-        return problem.hess
+        return problem
 
-    def update(u, hess, x, f, g):
-        H = hess(x)
+    def update(u, problem, x, f, g):
+        H = problem.hess(x)
         if u.ndim == 1:
-            return _modified_solve(H, u[:, None])[:, 0], hess
-        return _modified_solve(np.moveaxis(H, -1, 0), u.T[:, :, None])[:, :, 0].T, hess
+            H, u_, at_bound = H[None], u[None, :, None], _at_bound(problem.box, x, g)[None]
+        else:
+            H, u_, at_bound = np.moveaxis(H, -1, 0), u.T[:, :, None], _at_bound(problem.box, x, g).T
+        d = _modified_solve(H, u_, at_bound)[:, :, 0]
+        return (d[0] if u.ndim == 1 else d.T), problem
 
-    def _modified_solve(H, u):
-        """H: (..., n, n), u: (..., n, 1)."""
+    def _modified_solve(H, u, at_bound):
+        """H: (k, n, n), u: (k, n, 1), at_bound: (k, n)."""
         finite = np.all(np.isfinite(H), axis=(-2, -1))
-        safe = np.where(finite[..., None, None], H, np.eye(H.shape[-1]))
+        eye = np.eye(H.shape[-1])
+        safe = np.where(finite[:, None, None], H, eye)
+        if at_bound.any():
+            # two-metric projection (Bertsekas 1982): coordinates held at a bound take a plain
+            # gradient step and leave the Newton system, so the projected step still descends
+            free = ~at_bound
+            safe = np.where(free[:, :, None] & free[:, None, :], safe, 0.0) + eye * at_bound[:, :, None]
         eigenvalues, vectors = np.linalg.eigh(safe)
         inverse = 1.0 / np.maximum(np.abs(eigenvalues), damping)
         d = vectors @ (inverse[..., :, None] * (np.swapaxes(vectors, -1, -2) @ u))
-        return np.where(finite[..., None, None], d, u)
+        return np.where(finite[:, None, None], d, u)
 
     return GradientTransformation(init, update)
+
+
+def _at_bound(box, x: Array, g: Array) -> Array:
+    """Coordinates at a bound that the gradient pushes outward (descent would leave the box)."""
+    if box is None:
+        return np.zeros(x.shape, dtype=bool)
+    lo, hi = (b if x.ndim == 1 else b.reshape(-1, 1) for b in box)
+    return ((x <= lo) & (g > 0)) | ((x >= hi) & (g < 0))
 
 
 def backtracking_line_search(c: float = 1e-4, shrink: float = 0.5, max_steps: int = 40) -> GradientTransformation:
@@ -229,26 +250,49 @@ def backtracking_line_search(c: float = 1e-4, shrink: float = 0.5, max_steps: in
     def init(x, problem):
         if problem is None:
             raise ArgumentError("the line search needs the objective's value function")
-        return problem.value
+        return problem
 
-    def update(u, value, x, f, g):
+    def update(u, problem, x, f, g):
         slope = np.sum(g * u, axis=0)
         uphill = ~(slope < 0)
         if np.any(uphill):
             u = np.where(uphill, -g * (_norm(u) / np.maximum(_norm(g), 1e-300)), u)
-            slope = np.sum(g * u, axis=0)
+        project = _projector(problem.box, x)
+        rounding = 16 * np.spacing(np.abs(f))
         t = np.ones_like(slope)
         pending = np.ones_like(slope, dtype=bool)
         for _ in range(max_steps):
-            trial = np.asarray(value(x + t * u))
-            accepted = trial <= f + c * t * slope
+            # Armijo along the projected path: the step taken is the one tested (Bertsekas 1976)
+            step = project(x + t * u) - x
+            trial, slope = np.asarray(problem.value(x + step)), np.sum(g * step, axis=0)
+            level = np.abs(trial - f) <= rounding
+            accepted = ~level & (trial <= f + c * slope)
+            if np.any(level):
+                # f no longer resolves the change (its last digits are noise): the approximate
+                # Wolfe test of Hager & Zhang (2005) decides from the slope at the trial point
+                slope_there = np.sum(problem.grad(x + step) * step, axis=0)
+                accepted = accepted | (level & (slope_there <= -0.8 * slope))
             pending = pending & ~accepted
             if not np.any(pending):
                 break
             t = np.where(pending, t * shrink, t)
-        return t * u, value
+        return project(x + t * u) - x, problem
 
     return GradientTransformation(init, update, uses_value=True)
+
+
+def _projector(box, x: Array) -> Callable[[Array], Array]:
+    if box is None:
+        return lambda y: y
+    lo, hi = (b if x.ndim == 1 else b.reshape(-1, 1) for b in box)
+    return lambda y: np.clip(y, lo, hi)
+
+
+def _non_negative(name: str, value: float) -> float:
+    value = float(value)
+    if not 0 <= value < float("inf"):
+        raise ArgumentError(f"{name} must be a finite number >= 0, not {value!r}")
+    return value
 
 
 def _fraction(name: str, value: float) -> float:
