@@ -122,17 +122,17 @@ def descend_many(
         tol_stop = rules.tol if measure else -1.0
         if keep_all:
             history_fun.append(f.copy())
+        all_active = bool(active.all())  # kept up to date by every stop, to spare a reduction per step
         for it in range(1, rules.max_iter + 1):
-            if measure:
-                _stop(active & (gnorm <= tol_stop), CONVERGED, it - 1, status, active, stopped_at)
-            if not active.any():
+            if measure and _stop(active & (gnorm <= tol_stop), CONVERGED, it - 1, status, active, stopped_at):
+                all_active = False
+            if not all_active and not active.any():
                 break
             if deadline is not None and time.perf_counter() > deadline:
                 _stop(active.copy(), TIME, it - 1, status, active, stopped_at)
                 break
             gs = g if sign > 0 else -g
             u, state = step.update(gs, state, X, sf, gs)
-            all_active = active.all()
             if all_active and box is None:
                 X += u  # in place: no new array per step (X is this loop's own copy)
                 moved = u
@@ -147,7 +147,8 @@ def descend_many(
                 gnorm = _norms(g, sign, X, box)
             if rules.xtol:
                 small = np.sqrt(np.sum(moved * moved, axis=0)) <= rules.xtol
-                _stop(active & small, XTOL, it, status, active, stopped_at)
+                if _stop(active & small, XTOL, it, status, active, stopped_at):
+                    all_active = False
             evaluated = it % every == 0 or it == rules.max_iter
             if not evaluated:
                 continue
@@ -158,10 +159,12 @@ def descend_many(
             best_sf = np.minimum(best_sf, sf)
             # not within the growth allowance (nan and +inf fail it too), or unbounded below
             sane = (sf - best_sf <= GROWTH_LIMIT * np.maximum(np.abs(best_sf), start_scale)) & (sf >= floor)
-            _stop(active & ~sane, DIVERGED, it, status, active, stopped_at)
+            if _stop(active & ~sane, DIVERGED, it, status, active, stopped_at):
+                all_active = False
             if rules.ftol:
                 change = np.abs(sf - sf_old) <= rules.ftol * np.maximum(1.0, np.maximum(np.abs(sf), np.abs(sf_old)))
-                _stop(active & change, FTOL, it, status, active, stopped_at)
+                if _stop(active & change, FTOL, it, status, active, stopped_at):
+                    all_active = False
             if keep_all:
                 history_x.append(X.copy())
                 history_fun.append(f.copy())
@@ -189,12 +192,14 @@ def descend_many(
     )
 
 
-def _stop(mask: Array, why: str, step: int, status: Array, active: Array, stopped_at: Array) -> None:
-    """Freeze the starts in ``mask``: they stopped at ``step`` for reason ``why``."""
-    if mask.any():
-        status[mask] = why
-        stopped_at[mask] = step
-        active &= ~mask
+def _stop(mask: Array, why: str, step: int, status: Array, active: Array, stopped_at: Array) -> bool:
+    """Freeze the starts in ``mask``: they stopped at ``step`` for reason ``why``. Did any?"""
+    if not mask.any():
+        return False
+    status[mask] = why
+    stopped_at[mask] = step
+    active &= ~mask
+    return True
 
 
 def _values(value: Callable[[Array], Array], X: Array, count: int) -> Array:
