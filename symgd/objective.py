@@ -19,8 +19,8 @@ import sympy
 
 from . import compiler, derive
 from .errors import ArgumentError, FormulaError
-from .limits import DEFAULT_LIMITS, Budget, Limits
-from .parse import Parsed, check_name, natural_key, parse, read_constants
+from .limits import DEFAULT_LIMITS, Budget, Limits, guarded
+from .parse import Parsed, check_name, check_real, parse, read_constants, with_variables
 
 Array = np.ndarray
 Point = Sequence[float] | Mapping[str, float] | Array | float
@@ -195,12 +195,6 @@ def _from_sympy(expr: sympy.Basic, variables, constants, limits: Limits) -> Pars
     expr = expr.xreplace(real)
     by_name = {s.name: s for s in real.values()}
     values = read_constants(constants, limits)
-    expr = expr.xreplace({by_name[name]: value for name, value in values.items() if name in by_name})
-    names = [s.name for s in expr.free_symbols]
-    if variables is None:
-        variables = sorted(names, key=natural_key)
-    missing = sorted(set(names) - set(variables))
-    if missing:
-        raise FormulaError(f"the formula uses {missing[0]!r}, which is neither in variables= nor in constants=")
-    symbols = tuple(by_name.get(name) or sympy.Symbol(check_name(name), real=True) for name in variables)
-    return Parsed(expr, symbols)
+    with guarded("reading the formula", limits):
+        expr = check_real(expr.xreplace({by_name[name]: value for name, value in values.items() if name in by_name}))
+    return with_variables(expr, variables, by_name)

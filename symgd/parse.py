@@ -276,12 +276,9 @@ class _Reader:
             exponent = token.text.translate(_SUPERSCRIPTS)
             if not re.fullmatch(r"-?\d+", exponent) or self.token.kind == "super":
                 raise FormulaError(f"cannot read the superscript at column {token.column}", token.column)
+            sign, digits = (-1, exponent[1:]) if exponent.startswith("-") else (1, exponent)
             value = _power(
-                value,
-                _number(Token("number", exponent.lstrip("-"), token.column), self.limits)
-                * (-1 if exponent.startswith("-") else 1),
-                token,
-                self.limits,
+                value, sign * _number(Token("number", digits, token.column), self.limits), token, self.limits
             )
         if self.op() == "**":
             token = self.advance()
@@ -467,15 +464,20 @@ def parse(
     known = {**declared, **{name: sympy.Symbol(name, real=True) for name in values}}
     with guarded("reading the formula", limits):
         reader = _Reader(tokenize(text, limits), known, limits)
-        expr = reader.formula().xreplace({known[name]: value for name, value in values.items()})
-    check_real(expr)
-    found = sorted((s for s in expr.free_symbols), key=lambda s: natural_key(s.name))
+        expr = check_real(reader.formula().xreplace({known[name]: value for name, value in values.items()}))
+    return with_variables(expr, variables, declared)
+
+
+def with_variables(expr: sympy.Expr, variables: Sequence[str] | None, known: Mapping[str, sympy.Symbol]) -> Parsed:
+    """``expr`` with its variables: those named, in that order (``known`` gives their symbols),
+    else every free symbol, sorted by name."""
+    found = sorted(expr.free_symbols, key=lambda s: natural_key(s.name))
     if variables is None:
         return Parsed(expr, tuple(found))
-    missing = [s.name for s in found if s.name not in declared]
+    missing = [s.name for s in found if s.name not in variables]
     if missing:
         raise FormulaError(f"the formula uses {missing[0]!r}, which is neither in variables= nor in constants=")
-    return Parsed(expr, tuple(declared.values()))
+    return Parsed(expr, tuple(known.get(name) or sympy.Symbol(check_name(name), real=True) for name in variables))
 
 
 def read_constants(constants: Mapping[str, object] | None, limits: Limits = DEFAULT_LIMITS) -> dict[str, sympy.Expr]:
