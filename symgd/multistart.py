@@ -35,7 +35,8 @@ CHECK_EVERY = 32
 class Starts:
     """Every start of a multi-start run: where it began and ended, and why it stopped.
 
-    ``x0`` and ``x`` have shape (n, N); ``fun``, ``status`` and ``nit`` shape (N,).
+    ``x0`` and ``x`` have shape (n, N); ``fun``, ``status`` (status names, as
+    in `Result.status`) and ``nit`` shape (N,).
     With ``keep_history="all"``, ``history_x`` (T + 1, n, N) and
     ``history_fun`` (T + 1, N) hold every start's trace (frozen once stopped).
     """
@@ -185,7 +186,7 @@ def descend_many(
         x0=X0,
         x=X,
         fun=f,
-        status=status.astype(str),
+        status=status,  # the status names themselves, shared: 8 bytes a start
         nit=np.where(stopped_at < 0, it - 1 if rules.max_iter else 0, stopped_at),
         history_x=np.array(history_x) if keep_all else None,
         history_fun=np.array(history_fun) if keep_all else None,
