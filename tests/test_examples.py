@@ -90,3 +90,11 @@ def test_fence_problem_numbers():
         "area = 2500.000000",
     ]:
         assert line in output
+
+
+def test_restarts_and_rates():
+    output = run_example("seed_002_restarts_and_rates.py")
+    assert "minimum 1: x = 19.222248" in output and "minimum 2: x = -2.322396" in output
+    assert "largest stable learning rate 2/λmax = 1 (exact)" in output
+    verdicts = [line.split()[-1] for line in output.splitlines() if line.strip()[:1].isdigit()]
+    assert verdicts == ["slow", "converged", "diverged"]
