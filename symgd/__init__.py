@@ -8,6 +8,7 @@ compiles them with numpy, and descends.
 [4.0]
 """
 
+from .calculus import check_derivative, critical_points
 from .engine import descend
 from .errors import ArgumentError, FormulaError, LearningRateWarning, LimitError, SymgdError, SymgdWarning
 from .limits import Limits
@@ -29,6 +30,8 @@ __all__ = [
     "Result",
     "SymgdError",
     "SymgdWarning",
+    "check_derivative",
+    "critical_points",
     "descend",
     "maximize",
     "minimize",

@@ -50,7 +50,10 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=(
             'examples:\n  symgd "x**2-8*x+4" --lr 0.2\n'
             '  symgd "x^2 + y^2" --x0 x=-4,y=5 --lr 0.1 --format json\n'
-            '  symgd "100*l - l**2" --maximize --x0 57'
+            '  symgd "100*l - l**2" --maximize --x0 57\n'
+            "subcommands (symgd COMMAND --help):\n"
+            '  symgd diff "x^2*sin(x)" [--hessian] [--steps]    symgd check "x^2" --grad "2x"\n'
+            '  symgd critical "x^2 - y^2"'
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -113,6 +116,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--sandbox",
         action="store_true",
         help="read and derive the formula in a worker process with CPU, memory and time limits",
+    )
+    parser.add_argument(
+        "--verify",
+        action="store_true",
+        help="compare where the run stopped with the exact critical points (nearest one, its kind, the distance)",
     )
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     return parser
@@ -250,6 +258,8 @@ def run(args: argparse.Namespace) -> ExitStatus:
         else:
             print(trace_table(res, args.rows or None, args.digits) + "\n")
         print(summary(res, args.digits))
+    if args.verify:
+        print(f"verify: {res.verify(obj)}", file=sys.stderr if args.format != "table" else sys.stdout)
     return ExitStatus.SUCCESS if res.success else ExitStatus.RUN_FAILED
 
 
@@ -307,12 +317,17 @@ def _show_warning(message, category, filename, lineno, file=None, line=None) -> 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``symgd`` command; returns the exit status."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser()
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # nothing but symgd's own advice reaches the user
             warnings.showwarning = _show_warning
             warnings.simplefilter("always", SymgdWarning)
+            if argv and argv[0] in ("diff", "check", "critical"):
+                from . import calculus_cli  # imported here: it imports this module
+
+                parser = calculus_cli.build_parser(argv[0])
+                return int(calculus_cli.run(parser.parse_args(_normalize(argv[1:], parser))))
+            parser = build_parser()
             return int(run(parser.parse_args(_normalize(argv, parser))))
     except SymgdError as error:
         print(f"{PROG}: error: {error}", file=sys.stderr)
