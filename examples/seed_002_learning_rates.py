@@ -6,11 +6,13 @@ every step. The tutorial prints the state after each step; each start point
 below is the one whose first step gives the tutorial's first row.
 
     python examples/seed_002_learning_rates.py
+    python examples/seed_002_learning_rates.py --plot docs/img   # also draw its picture (needs matplotlib)
 """
 
 import warnings
 
 import symgd
+import symgd.plotting
 
 f = symgd.Objective("x^2 - 8x + 4")
 
@@ -39,5 +41,20 @@ def main() -> None:
     print(res.message)
 
 
+def pictures(directory) -> None:
+    """The three runs in one picture, and lr = 0.2 as a GIF (``--plot DIR``; needs matplotlib)."""
+    from symgd import plotting
+    from symgd.sweep import LearningRateSweep
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", symgd.SymgdWarning)
+        runs = {lr: symgd.minimize(f, x0, lr=lr, max_iter=31, tol=0) for lr, x0 in RUNS.items()}
+    fig = plotting.plot_sweep(LearningRateSweep(runs), f, optimizer="gd")
+    plotting.save(fig, directory / "seed_002_learning_rates.png")
+    plotting.animate(runs[0.2], f, directory / "seed_002_learning_rates.gif", max_frames=32, optimizer="gd", lr=0.2)
+
+
 if __name__ == "__main__":
     main()
+    if (directory := symgd.plotting.example_plot_dir()) is not None:  # --plot DIR: also draw
+        pictures(directory)

@@ -9,11 +9,13 @@ large (1.06) on f(x) = x² − 8x + 4; `lr=[...]` compares them in one table,
 and symgd knows the largest stable rate from the exact Hessian, 2/λmax = 1.
 
     python examples/seed_002_restarts_and_rates.py
+    python examples/seed_002_restarts_and_rates.py --plot docs/img   # also draw its picture (needs matplotlib)
 """
 
 import warnings
 
 import symgd
+import symgd.plotting
 
 
 def main() -> None:
@@ -33,5 +35,21 @@ def main() -> None:
     print(sweep.table())
 
 
+def pictures(directory) -> None:
+    """Fifty starts on g, and the three rates on f (``--plot DIR``; needs matplotlib)."""
+    from symgd import plotting
+
+    g = "0.001x^4 - 0.03x^3 + 0.1x^2 + x + 2"
+    res = symgd.minimize(g, restarts=50, domain=(-30, 40), seed=0, lr=0.2, keep_history="all")
+    fig = plotting.plot_result(res, g, optimizer="gd, 50 starts", lr=0.2)
+    plotting.save(fig, directory / "seed_002_restarts.png")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", symgd.LearningRateWarning)
+        sweep = symgd.minimize("x^2 - 8x + 4", 44.87, lr=[0.01, 0.2, 1.06])
+    plotting.save(sweep.plot("x^2 - 8x + 4", optimizer="gd"), directory / "seed_002_rates.png")
+
+
 if __name__ == "__main__":
     main()
+    if (directory := symgd.plotting.example_plot_dir()) is not None:  # --plot DIR: also draw
+        pictures(directory)

@@ -8,6 +8,8 @@ compiles them with numpy, and descends.
 [4.0]
 """
 
+from . import plotting
+from . import plotting as plot  # symgd.plot.*: the picture building blocks (matplotlib loads on first use)
 from .calculus import check_derivative, critical_points
 from .engine import descend
 from .errors import ArgumentError, FormulaError, LearningRateWarning, LimitError, SymgdError, SymgdWarning
@@ -35,5 +37,7 @@ __all__ = [
     "descend",
     "maximize",
     "minimize",
+    "plot",
+    "plotting",
     "safe_objective",
 ]

@@ -14,7 +14,7 @@ import warnings
 from collections.abc import Sequence
 from enum import IntEnum
 
-from . import __version__
+from . import __version__, plotting
 from .errors import ArgumentError, SymgdError, SymgdWarning
 from .limits import Limits
 from .objective import Objective
@@ -123,6 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="compare where the run stopped with the exact critical points (nearest one, its kind, the distance)",
     )
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    plotting.add_plot_arguments(parser)  # --plot FILE, --animate FILE.gif, --plot-range
     return parser
 
 
@@ -242,6 +243,7 @@ def run(args: argparse.Namespace) -> ExitStatus:
     else:
         obj = Objective(args.formula, variables, constants, limits=limits)
     res = minimize(obj, _start(args.x0), maximize=args.maximize, **_run_options(args, obj))
+    plotting.write_figures(args, res, obj)  # before any output: a missing matplotlib is a clean exit 2
     if isinstance(res, LearningRateSweep):
         return _print_sweep(args, obj, res)
     if args.format == "json":

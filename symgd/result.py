@@ -109,6 +109,25 @@ class Result:
         ]
         return "Result(\n" + "\n".join(lines) + "\n)"
 
+    def verify(self, objective):
+        """Where the run stopped, against the exact critical points of ``objective`` (its formula
+        or `Objective`): the nearest one, its kind and the distance (`symgd.calculus.verify`)."""
+        from .calculus import verify  # imported here: calculus builds on the modules that build Results
+
+        return verify(self, objective)
+
+    def plot(self, objective=None, **options):
+        """A matplotlib `Figure` of the run (needs ``pip install "symgd[plot]"``).
+
+        With the ``objective`` (formula string or `Objective`) and one or two
+        variables: the path drawn on f; otherwise f and the gradient norm
+        against iteration. Options go to `symgd.plotting.plot_result`
+        (``ranges``, ``surface``, ``optimizer``, ``lr``).
+        """
+        from .plotting import plot_result
+
+        return plot_result(self, objective, **options)
+
     def to_dict(self) -> dict:
         """Plain Python data (lists, floats; non-finite numbers as None), e.g. for JSON."""
         h = self.history

@@ -33,6 +33,12 @@ class LearningRateSweep:
         runs = [run for run in self.results.values() if run.success] or list(self.results.values())
         return min(runs, key=lambda run: -run.fun if run.maximize else run.fun)
 
+    def plot(self, objective=None, **options):
+        """A matplotlib `Figure` comparing the rates (see `symgd.plotting.plot_sweep`)."""
+        from .plotting import plot_sweep
+
+        return plot_sweep(self, objective, **options)
+
     def table(self, digits: int = 8) -> str:
         """The comparison: rate, final point, f, iterations, verdict."""
         first = next(iter(self.results.values()))

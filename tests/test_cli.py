@@ -166,3 +166,19 @@ def test_learning_rate_comparison_through_the_command():
 def test_newton_uses_its_own_learning_rate(capsys):
     status, out, _ = run(capsys, "x^2 + 3y^2 + x*y", "--optimizer", "newton", "--format", "json")
     assert status == 0 and json.loads(out)["nit"] == 1
+
+
+def test_plot_and_animation_files(capsys, tmp_path):
+    pytest.importorskip("matplotlib")
+    picture, movie = tmp_path / "path.png", tmp_path / "path.gif"
+    status, _, err = run(capsys, "x^2 + y^2", "--x0", "x=-4,y=5", "--plot", str(picture), "--animate", str(movie))
+    assert status == 0 and err == ""
+    assert picture.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and movie.read_bytes()[:6] == b"GIF89a"
+
+
+def test_plot_without_matplotlib_exits_2(capsys, tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    monkeypatch.setitem(sys.modules, "matplotlib.figure", None)
+    status, out, err = run(capsys, "x^2", "--plot", str(tmp_path / "a.png"))
+    assert status == 2 and out == ""
+    assert 'pip install "symgd[plot]"' in err and len(err.splitlines()) == 1
