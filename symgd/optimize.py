@@ -269,7 +269,8 @@ def _start_domain(obj: Objective, domain, bounds) -> tuple[np.ndarray, np.ndarra
 
 
 def _note_corner(obj: Objective, res: Result) -> Result:
-    """Say once if the run stood on a corner of f, where it used a subgradient."""
+    """The result, knowing its objective; it says once if the run stood on a corner of f (a subgradient)."""
+    res = dataclasses.replace(res, objective=obj)
     i = obj.first_corner(res.history.x.T)
     if i is None:
         return res

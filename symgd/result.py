@@ -7,6 +7,8 @@ from typing import Any
 
 import numpy as np
 
+from .errors import ArgumentError
+
 # Status names. A run that ends for any other reason than these is a bug.
 CONVERGED = "converged"  # gradient norm <= tol
 MAX_ITER = "max_iter"  # ran out of iterations before reaching tol
@@ -94,6 +96,7 @@ class Result:
     best_fun: float = field(repr=False)
     best_iter: int = field(repr=False)
     maximize: bool = False
+    objective: Any = field(default=None, repr=False)  # the Objective minimised (set by symgd.minimize)
     starts: Any = field(default=None, repr=False)  # multistart.Starts, for restarts=N
     minima: Any = field(default=None, repr=False)  # list of multistart.Minimum, best first
 
@@ -109,24 +112,31 @@ class Result:
         ]
         return "Result(\n" + "\n".join(lines) + "\n)"
 
-    def verify(self, objective):
-        """Where the run stopped, against the exact critical points of ``objective`` (its formula
-        or `Objective`): the nearest one, its kind and the distance (`symgd.calculus.verify`)."""
+    def verify(self, objective=None):
+        """Where the run stopped, against the exact critical points of the function (by default the
+        one `symgd.minimize` ran on; else a formula or `Objective`): the nearest one, its kind and
+        the distance (`symgd.calculus.verify`)."""
         from .calculus import verify  # imported here: calculus builds on the modules that build Results
 
-        return verify(self, objective)
+        return verify(self, self._objective(objective))
+
+    def _objective(self, objective):
+        if objective is None and self.objective is None:
+            raise ArgumentError("this result does not know its function: pass the formula or Objective")
+        return self.objective if objective is None else objective
 
     def plot(self, objective=None, **options):
         """A matplotlib `Figure` of the run (needs ``pip install "symgd[plot]"``).
 
-        With the ``objective`` (formula string or `Objective`) and one or two
+        With the function (by default the one `symgd.minimize` ran on; else
+        pass a formula string or `Objective`) and one or two
         variables: the path drawn on f; otherwise f and the gradient norm
         against iteration. Options go to `symgd.plotting.plot_result`
         (``ranges``, ``surface``, ``optimizer``, ``lr``).
         """
         from .plotting import plot_result
 
-        return plot_result(self, objective, **options)
+        return plot_result(self, objective if objective is not None else self.objective, **options)
 
     def to_dict(self) -> dict:
         """Plain Python data (lists, floats; non-finite numbers as None), e.g. for JSON."""

@@ -101,3 +101,13 @@ def test_smooth_run_has_no_corner_note():
 def test_numeric_faults_are_statuses(formula, x0, fault):
     res = symgd.minimize(formula, x0, lr=4.0)  # filterwarnings=error: a numpy warning would fail here
     assert res.status == fault and not res.success
+
+
+def test_result_knows_its_objective_for_verify():
+    res = symgd.minimize("0.001x^4 - 0.03x^3 + 0.1x^2 + x + 2", -11.26, lr=0.2)
+    assert res.objective.variables == ("x",)
+    report = res.verify()
+    assert "local minimum only" in str(report)
+    bare = symgd.descend(lambda x: float(x @ x), lambda x: 2 * x, [1.0], symgd.optimizers.gd(0.25))
+    with pytest.raises(ArgumentError, match="pass the formula or Objective"):
+        bare.verify()
