@@ -211,7 +211,11 @@ def check_derivative(
         pairs += [((v,), grad[v], obj.gradient[i]) for i, v in enumerate(names) if v in grad]
     elif grad is not None:
         if len(grad) != len(names):
-            raise ArgumentError(f"expected {len(names)} partial derivatives ({', '.join(names)}), got {len(grad)}")
+            raise ArgumentError(
+                f"expected {len(names)} partial derivatives ({', '.join(names)}), got {len(grad)}: "
+                f"give them by name, e.g. {{{', '.join(repr(n) + ': ...' for n in names)}}} "
+                f'(on the command line --grad "{"; ".join(n + " = ..." for n in names)}")'
+            )
         pairs += [((v,), g, obj.gradient[i]) for i, (v, g) in enumerate(zip(names, grad))]
     if hessian is not None:
         index = {v: i for i, v in enumerate(names)}
