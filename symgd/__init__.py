@@ -13,6 +13,7 @@ from . import plotting as plot  # symgd.plot.*: the picture building blocks (mat
 from .calculus import check_derivative, critical_points
 from .engine import descend
 from .errors import ArgumentError, FormulaError, LearningRateWarning, LimitError, SymgdError, SymgdWarning
+from .fitting import FitResult, fit
 from .limits import Limits
 from .objective import Objective
 from .optimize import maximize, minimize
@@ -23,6 +24,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "ArgumentError",
+    "FitResult",
     "FormulaError",
     "History",
     "LearningRateWarning",
@@ -35,6 +37,7 @@ __all__ = [
     "check_derivative",
     "critical_points",
     "descend",
+    "fit",
     "maximize",
     "minimize",
     "plot",

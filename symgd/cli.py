@@ -329,6 +329,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
                 parser = calculus_cli.build_parser(argv[0])
                 return int(calculus_cli.run(parser.parse_args(_normalize(argv[1:], parser))))
+            if argv and argv[0] == "fit":
+                from . import fit_cli  # imported here: it imports this module
+
+                parser = fit_cli.build_parser()
+                return int(fit_cli.run(parser.parse_args(_normalize(argv[1:], parser))))
             parser = build_parser()
             return int(run(parser.parse_args(_normalize(argv, parser))))
     except SymgdError as error:

@@ -190,6 +190,7 @@ def test_command_line_helpers(tmp_path, monkeypatch):
 
 EXAMPLE_PICTURES = {
     "seed_000_partial_derivatives": ["seed_000_partial_derivatives.png"],
+    "seed_001_curve_fit": ["seed_001_curve_fit.png"],
     "seed_001_fence": ["seed_001_fence.png"],
     "seed_002_learning_rates": ["seed_002_learning_rates.png", "seed_002_learning_rates.gif"],
     "seed_002_restarts_and_rates": ["seed_002_restarts.png", "seed_002_rates.png"],
