@@ -53,7 +53,8 @@ def build_parser() -> argparse.ArgumentParser:
             '  symgd "100*l - l**2" --maximize --x0 57\n'
             "subcommands (symgd COMMAND --help):\n"
             '  symgd diff "x^2*sin(x)" [--hessian] [--steps]    symgd check "x^2" --grad "2x"\n'
-            '  symgd critical "x^2 - y^2"'
+            '  symgd critical "x^2 - y^2"                        '
+            'symgd fit "a*x**2 + b*x" --data fence.csv --target area --loss mae'
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
