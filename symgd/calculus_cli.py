@@ -12,7 +12,7 @@ import argparse
 import numpy as np
 
 from .calculus import check_derivative, critical_points, derivatives, show
-from .cli import PROG, ExitStatus, _count, _digits, _number, _pairs, _Parser, _ranges
+from .cli import PROG, ExitStatus, _count, _digits, _number, _pairs, _Parser, _ranges, add_time_budget
 from .errors import ArgumentError
 from .limits import Limits
 from .objective import Objective
@@ -58,13 +58,7 @@ def build_parser(command: str) -> argparse.ArgumentParser:
     parser.add_argument("--vars", help="variable names in order, e.g. y,x (default: sorted)")
     parser.add_argument("--const", help="constants to substitute, e.g. a=2,b=pi/2")
     parser.add_argument("--digits", type=_digits, default=10, help="significant digits (default 10)")
-    parser.add_argument(
-        "--time-budget",
-        type=float,
-        default=Limits.time_budget,
-        metavar="SECONDS",
-        help="most seconds of symbolic work (default %(default)s; 0 = no limit)",
-    )
+    add_time_budget(parser, "the formula")
     parser.set_defaults(command=command)
     return parser
 

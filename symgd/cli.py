@@ -106,13 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
         "(default: the bounds, else -10:10)",
     )
     multi.add_argument("--seed", type=int, help="random seed for the starts")
-    parser.add_argument(
-        "--time-budget",
-        type=float,
-        default=Limits.time_budget,
-        metavar="SECONDS",
-        help="most seconds of symbolic work on the formula (default %(default)s; 0 = no limit)",
-    )
+    add_time_budget(parser, "the formula")
     parser.add_argument(
         "--sandbox",
         action="store_true",
@@ -137,6 +131,17 @@ _HYPER_PARAMETERS = [
     ("--weight-decay", "weight_decay", "adamw: decoupled weight decay (default 0.01)"),
     ("--damping", "damping", "newton: smallest curvature used (default 1e-8)"),
 ]
+
+
+def add_time_budget(parser: argparse.ArgumentParser, what: str) -> None:
+    """``--time-budget SECONDS``: the symbolic work's budget (`symgd.Limits.time_budget`)."""
+    parser.add_argument(
+        "--time-budget",
+        type=float,
+        default=Limits.time_budget,
+        metavar="SECONDS",
+        help=f"most seconds of symbolic work on {what} (default %(default)s; 0 = no limit)",
+    )
 
 
 def _rates(text: str) -> list[float]:

@@ -14,7 +14,7 @@ import json
 import sys
 import time
 
-from .cli import _HYPER_PARAMETERS, PROG, ExitStatus, _count, _number, _pairs, _Parser
+from .cli import _HYPER_PARAMETERS, PROG, ExitStatus, _count, _number, _pairs, _Parser, add_time_budget
 from .errors import ArgumentError
 from .fitting import FitResult, fit
 from .limits import Limits
@@ -76,13 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--history", type=_count, default=10, metavar="N", help="epochs of the loss history shown (default 10; 0: all)"
     )
     parser.add_argument("--progress", action=argparse.BooleanOptionalAction, help="show progress on long fits")
-    parser.add_argument(
-        "--time-budget",
-        type=float,
-        default=Limits.time_budget,
-        metavar="SECONDS",
-        help="most seconds of symbolic work on the model (default %(default)s; 0 = no limit)",
-    )
+    add_time_budget(parser, "the model")
     return parser
 
 
