@@ -14,6 +14,7 @@ import json
 import sys
 import time
 
+from . import plotting
 from .cli import _HYPER_PARAMETERS, PROG, ExitStatus, _count, _number, _pairs, _Parser, add_time_budget
 from .errors import ArgumentError
 from .fitting import FitResult, fit
@@ -77,6 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--progress", action=argparse.BooleanOptionalAction, help="show progress on long fits")
     add_time_budget(parser, "the model")
+    parser.add_argument("--plot", metavar="FILE", help="save the data, the fitted curve and the loss: .png, .svg, .pdf")
     return parser
 
 
@@ -160,6 +162,8 @@ def run(args: argparse.Namespace) -> ExitStatus:
         )
     finally:
         progress.close()
+    if args.plot:  # before any output: a missing matplotlib is a clean exit 2
+        plotting.save(res.plot(args.data), plotting.picture_path(args.plot))
     if args.format == "json":
         print(json.dumps(res.to_dict(), allow_nan=False))
     else:

@@ -309,6 +309,13 @@ class FitResult:
             rows = np.empty((0, lengths[0] if lengths else 1))
         return self._predict(self.x, rows)
 
+    def plot(self, data: Any):
+        """A matplotlib `Figure`: the data with the fitted curve (or predicted against actual) and
+        the loss per epoch (`symgd.plotting.plot_fit`; needs ``pip install "symgd[plot]"``)."""
+        from .plotting import plot_fit
+
+        return plot_fit(self, data)
+
     def report(self) -> str:
         """A readable report of the fit, in the style of lmfit's ``fit_report``."""
         lines = ["[[Model]]", f"    {self.model}", "[[Fit Statistics]]"]

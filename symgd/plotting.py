@@ -571,6 +571,14 @@ def add_plot_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--plot-range", metavar="LO:HI[,LO:HI]", help="the picture's ranges, e.g. -5:5 or -5:5,-2:2")
 
 
+def picture_path(text: str) -> Path:
+    """The file ``--plot`` names, if matplotlib can write it (.png, .svg or .pdf)."""
+    path = Path(text)
+    if path.suffix.lower() not in (".png", ".svg", ".pdf"):
+        raise ArgumentError(f"--plot writes .png, .svg or .pdf files, not {path.name!r}")
+    return path
+
+
 def write_figures(args: argparse.Namespace, res: Any, objective=None) -> list[Path]:
     """Write what ``--plot`` / ``--animate`` ask for; returns the files written.
 
@@ -589,9 +597,7 @@ def write_figures(args: argparse.Namespace, res: Any, objective=None) -> list[Pa
         lr = default_learning_rate(optimizer)  # the rate the run used
     written = []
     if plot_file:
-        path = Path(plot_file)
-        if path.suffix.lower() not in (".png", ".svg", ".pdf"):
-            raise ArgumentError(f"--plot writes .png, .svg or .pdf files, not {path.name!r}")
+        path = picture_path(plot_file)
         if hasattr(res, "results"):
             fig = plot_sweep(res, objective, ranges=ranges, optimizer=optimizer)
         else:
@@ -618,6 +624,38 @@ def _save(fig, path: Path) -> None:
         fig.savefig(path, dpi=110)
     except OSError as error:
         raise ArgumentError(f"cannot write {str(path)!r}: {error.strerror or error}") from None
+
+
+def plot_fit(fit, data) -> Any:
+    """A fit's picture: the data and the fitted curve (one input) or predicted against actual
+    (more inputs), beside the loss per epoch. ``data`` as `symgd.fit` takes it.
+    """
+    from .fitting import numeric_columns  # fitting builds on modules that import this one
+
+    fig = figure(11, 4.5)
+    left, right = fig.subplots(1, 2)
+    actual = numeric_columns(data, [fit.target])[fit.target]
+    predicted = np.asarray(fit.predict(data), dtype=float)
+    if len(fit.inputs) == 1:
+        (name,) = fit.inputs
+        x = numeric_columns(data, [name])[name]
+        order = np.argsort(x, kind="stable")
+        left.scatter(x, actual, s=10, color="black", label="data")
+        left.plot(x[order], predicted[order], color="tab:blue", linewidth=2, label="fit")
+        left.set(xlabel=name, ylabel=fit.target)
+    else:
+        left.scatter(actual, predicted, s=10, color="tab:blue", label="rows")
+        low, high = float(np.min(actual)), float(np.max(actual))
+        left.plot([low, high], [low, high], color="black", linewidth=1, label="predicted = actual")
+        left.set(xlabel=f"actual {fit.target}", ylabel=f"predicted {fit.target}")
+    left.set_title(", ".join(f"{k} = {v:.6g}" for k, v in fit.params.items()), fontsize=10)
+    left.legend(fontsize=9)
+    history = np.asarray(fit.history, dtype=float)
+    positive = bool(np.all(history[np.isfinite(history)] > 0))
+    (right.semilogy if positive and np.ptp(np.log10(history[history > 0])) > 2 else right.plot)(history)
+    right.set(xlabel="epoch", ylabel=f"{fit.loss_name} loss", title="loss per epoch")
+    fig.suptitle(f"fit of {fit.model}" if len(fit.model) <= 60 else "fit")
+    return fig
 
 
 def example_plot_dir(argv: Sequence[str] | None = None) -> Path | None:

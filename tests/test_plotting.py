@@ -232,3 +232,37 @@ def test_titles_fall_back_to_plain_text_for_long_formulas():
     text = plotting.title(obj, obj.variables[:2], "adam", 0.01)
     assert "$" not in text and text.endswith("(adam, lr = 0.01)") and len(text) < 200
     assert plotting.title(None, ("x",), None, None, maximize=True) == "max f(x)"
+
+
+def test_fit_picture_draws_the_data_and_the_fitted_curve():
+    x = np.arange(100.0)
+    data = {"x": x, "y": 100 * x - x**2}
+    fitted = symgd.fit("a*x**2 + b*x", data, optimizer="newton", p0={"a": -2, "b": 30})
+    fig = fitted.plot(data)
+    left, right = fig.axes[:2]
+    np.testing.assert_array_equal(left.collections[0].get_offsets(), np.column_stack([x, data["y"]]))
+    np.testing.assert_allclose(left.lines[0].get_ydata(), 100 * x - x**2, atol=1e-6)  # a = -1, b = 100
+    np.testing.assert_array_equal(right.lines[0].get_ydata(), fitted.history)
+
+
+def test_fit_picture_with_two_inputs_is_predicted_against_actual():
+    rng = np.random.default_rng(0)
+    data = {"x": rng.normal(size=50), "z": rng.normal(size=50)}
+    data["y"] = 2 * data["x"] - data["z"]
+    fitted = symgd.fit("a*x + b*z", data, optimizer="newton")
+    left = fitted.plot(data).axes[0]
+    np.testing.assert_allclose(left.collections[0].get_offsets(), np.column_stack([data["y"], fitted.predict(data)]))
+    assert left.get_xlabel() == "actual y" and left.get_ylabel() == "predicted y"
+
+
+def test_fit_command_writes_its_picture(tmp_path):
+    csv = tmp_path / "fence.csv"
+    csv.write_text("x,area\n" + "\n".join(f"{a},{100 * a - a * a}" for a in range(100)))
+    picture = tmp_path / "fit.png"
+    done = subprocess.run(
+        [sys.executable, "-m", "symgd", "fit", "a*x**2 + b*x", "--data", str(csv), "--target", "area",
+         "--optimizer", "newton", "--plot", str(picture)],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert picture.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
