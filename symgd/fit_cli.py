@@ -79,6 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--progress", action=argparse.BooleanOptionalAction, help="show progress on long fits")
     add_time_budget(parser, "the model")
     parser.add_argument("--plot", metavar="FILE", help="save the data, the fitted curve and the loss: .png, .svg, .pdf")
+    parser.add_argument("--animate", metavar="FILE.gif", help="save the fit, epoch by epoch, as an animated GIF")
     return parser
 
 
@@ -164,6 +165,10 @@ def run(args: argparse.Namespace) -> ExitStatus:
         progress.close()
     if args.plot:  # before any output: a missing matplotlib is a clean exit 2
         plotting.save(res.plot(args.data), plotting.picture_path(args.plot))
+    if args.animate:
+        if not args.animate.lower().endswith(".gif"):
+            raise ArgumentError(f"--animate writes a .gif file, not {args.animate!r}")
+        plotting.animate_fit(res, args.data, args.animate)
     if args.format == "json":
         print(json.dumps(res.to_dict(), allow_nan=False))
     else:

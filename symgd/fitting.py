@@ -278,6 +278,7 @@ class FitResult:
     p0: dict[str, float] = field(default_factory=dict, repr=False)
     best_params: dict[str, float] = field(default_factory=dict, repr=False)
     best_loss: float = math.nan
+    params_history: Array | None = field(default=None, repr=False)  # (epochs + 1, p): the parameters per epoch
     _predict: Callable[[Array, Array], Array] | None = field(default=None, repr=False)
 
     @property
@@ -569,7 +570,7 @@ def fit(
     problem = Problem(value, grad, hess if compiled.hessian is not None else None)
     theta = theta0.copy()
     f, g = objective(theta, rows)
-    history = [f]
+    history, path = [f], [theta.copy()]
     status, iterations, epoch = None, 0, 0
     best_theta, best_f = theta.copy(), f
     if not (math.isfinite(f) and np.all(np.isfinite(g))):
@@ -602,6 +603,7 @@ def fit(
         f, g = objective(theta, rows)
         epoch += 1
         history.append(f)
+        path.append(theta.copy())
         if not (math.isfinite(f) and np.all(np.isfinite(g))) or f > ceiling:
             status = DIVERGED
             break
@@ -625,6 +627,7 @@ def fit(
         params={p: float(v) for p, v in zip(params, theta)},
         loss=float(f),
         history=np.array(history),
+        params_history=np.array(path),
         status=status,
         success=status not in (DIVERGED, UNDEFINED),
         message=message,

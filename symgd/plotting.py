@@ -454,6 +454,48 @@ def animate(
     return len(frames)
 
 
+def animate_fit(fit, data, path, *, max_frames: int = MAX_FRAMES, fps: int = 8) -> int:
+    """Write a fit as a GIF: the fitted curve (or the predictions) epoch by epoch, at most
+    ``max_frames`` frames. Returns the frame count."""
+    _mpl()
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from PIL import Image
+
+    from .fitting import numeric_columns
+
+    fig = plot_fit(fit, data)
+    fig.set_dpi(80)
+    canvas = FigureCanvasAgg(fig)
+    left = fig.axes[0]
+    one_input = len(fit.inputs) == 1
+    drawn = left.lines[0] if one_input else left.collections[0]
+    rows = np.array([numeric_columns(data, fit.inputs)[name] for name in fit.inputs]).reshape(len(fit.inputs), -1)
+    order = np.argsort(rows[0], kind="stable") if one_input else slice(None)
+    actual = numeric_columns(data, [fit.target])[fit.target]
+    drawn.set_visible(False)
+    canvas.draw()
+    fig.set_layout_engine("none")
+    background = canvas.copy_from_bbox(fig.bbox)
+    drawn.set_visible(True)
+    images = []
+    frames = frame_indices(len(fit.params_history), max_frames)
+    for k in frames:
+        predicted = np.broadcast_to(fit._predict(fit.params_history[k], rows), actual.shape)
+        canvas.restore_region(background)
+        if one_input:
+            drawn.set_ydata(predicted[order])
+        else:
+            drawn.set_offsets(np.column_stack([actual, predicted]))
+        left.draw_artist(drawn)
+        images.append(Image.fromarray(np.asarray(canvas.buffer_rgba())[:, :, :3].copy()))
+    hold = [round(1000 / fps)] * (len(images) - 1) + [2000]
+    try:
+        images[0].save(path, save_all=True, append_images=images[1:], duration=hold, loop=0)
+    except OSError as error:
+        raise ArgumentError(f"cannot write {str(path)!r}: {error.strerror or error}") from None
+    return len(frames)
+
+
 def frame_indices(length: int, max_frames: int = MAX_FRAMES) -> np.ndarray:
     """Rows to show, evenly spread, first and last included, at most ``max_frames``.
 

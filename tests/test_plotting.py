@@ -266,3 +266,17 @@ def test_fit_command_writes_its_picture(tmp_path):
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert picture.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_fit_animation_shows_the_parameters_epoch_by_epoch(tmp_path):
+    from PIL import Image
+
+    x = np.arange(20.0)
+    data = {"x": x, "y": 3 * x + 1}
+    fitted = symgd.fit("a*x + b", data, optimizer="adam", lr=0.5, epochs=40)
+    assert fitted.params_history.shape == (41, 2)
+    np.testing.assert_array_equal(fitted.params_history[-1], [fitted.params["a"], fitted.params["b"]])
+    out = tmp_path / "fit.gif"
+    assert plotting.animate_fit(fitted, data, out, max_frames=10) == 10
+    with Image.open(out) as gif:
+        assert gif.n_frames == 10
