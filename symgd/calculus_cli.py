@@ -12,7 +12,7 @@ import argparse
 import numpy as np
 
 from .calculus import check_derivative, critical_points, derivatives, show
-from .cli import PROG, ExitStatus, _count, _digits, _number, _pairs, _Parser, _ranges, add_time_budget
+from .cli import PROG, ExitStatus, _count, _digits, _number, _pairs, _Parser, _ranges, add_time_budget, read_constants
 from .errors import ArgumentError
 from .limits import Limits
 from .objective import Objective
@@ -65,9 +65,7 @@ def build_parser(command: str) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> ExitStatus:
     variables = [v.strip() for v in args.vars.split(",")] if args.vars else None
-    constants = dict(_pairs(args.const, "--const")) if args.const else None
-    if constants and None in constants:
-        raise ArgumentError("--const needs names: a=2,b=3")
+    constants = read_constants(args.const)
     limits = Limits(time_budget=args.time_budget or None)
     obj = Objective(args.formula, variables, constants, limits=limits)
     return {"diff": _diff, "check": _check, "critical": _critical}[args.command](args, obj)

@@ -206,13 +206,22 @@ def _number(text: str) -> float:
     return float(parse(text, variables=()).expr)
 
 
-def _start(text: str | None):
+def read_point(text: str | None, option: str):
+    """A point on the command line (``--x0``, ``--p0``): ``1,2`` -> [1.0, 2.0]; ``x=1,y=2`` -> a mapping."""
     if text is None:
         return None
-    pairs = _pairs(text, "--x0")
+    pairs = _pairs(text, option)
     if pairs[0][0] is None:
         return [_number(value) for _, value in pairs]
     return {name: _number(value) for name, value in pairs}
+
+
+def read_constants(text: str | None) -> dict[str, str] | None:
+    """``--const a=2,b=pi/2`` as a mapping of names to numeric formulas."""
+    constants = dict(_pairs(text, "--const")) if text else None
+    if constants and None in constants:
+        raise ArgumentError("--const needs names: a=2,b=3")
+    return constants
 
 
 def _normalize(argv: list[str], parser: argparse.ArgumentParser) -> list[str]:
@@ -240,15 +249,13 @@ def _normalize(argv: list[str], parser: argparse.ArgumentParser) -> list[str]:
 
 def run(args: argparse.Namespace) -> ExitStatus:
     variables = [v.strip() for v in args.vars.split(",")] if args.vars else None
-    constants = dict(_pairs(args.const, "--const")) if args.const else None
-    if constants and None in constants:
-        raise ArgumentError("--const needs names: a=2,b=3")
+    constants = read_constants(args.const)
     limits = Limits(time_budget=args.time_budget or None)
     if args.sandbox:
         obj = safe_objective(args.formula, variables, constants, limits=limits)
     else:
         obj = Objective(args.formula, variables, constants, limits=limits)
-    res = minimize(obj, _start(args.x0), maximize=args.maximize, **_run_options(args, obj))
+    res = minimize(obj, read_point(args.x0, "--x0"), maximize=args.maximize, **_run_options(args, obj))
     plotting.write_figures(args, res, obj)  # before any output: a missing matplotlib is a clean exit 2
     if isinstance(res, LearningRateSweep):
         return _print_sweep(args, obj, res)

@@ -15,7 +15,17 @@ import sys
 import time
 
 from . import plotting
-from .cli import _HYPER_PARAMETERS, PROG, ExitStatus, _count, _number, _pairs, _Parser, add_time_budget
+from .cli import (
+    _HYPER_PARAMETERS,
+    PROG,
+    ExitStatus,
+    _count,
+    _number,
+    _Parser,
+    add_time_budget,
+    read_constants,
+    read_point,
+)
 from .errors import ArgumentError
 from .fitting import FitResult, fit
 from .limits import Limits
@@ -89,15 +99,6 @@ def _positive(text: str) -> int:
     return int(text)
 
 
-def _start(text: str | None):
-    if text is None:
-        return None
-    pairs = _pairs(text, "--p0")
-    if pairs[0][0] is None:
-        return [_number(value) for _, value in pairs]
-    return {name: _number(value) for name, value in pairs}
-
-
 class _Progress:
     """``epoch i/N  loss`` on one rewritten stderr line, once a fit has run for a while."""
 
@@ -124,9 +125,7 @@ class _Progress:
 
 
 def run(args: argparse.Namespace) -> ExitStatus:
-    constants = dict(_pairs(args.const, "--const")) if args.const else None
-    if constants and None in constants:
-        raise ArgumentError("--const needs names: k=2")
+    constants = read_constants(args.const)
     lr = args.lr
     if args.schedule:
         if lr is None:
@@ -145,7 +144,7 @@ def run(args: argparse.Namespace) -> ExitStatus:
             target=args.target,
             loss=args.loss,
             params=[p.strip() for p in args.params.split(",")] if args.params else None,
-            p0=_start(args.p0),
+            p0=read_point(args.p0, "--p0"),
             optimizer=args.optimizer,
             lr=lr,
             epochs=args.epochs,
