@@ -35,6 +35,7 @@ from .losses import CLASSIFICATION, LOSSES, RowLoss, row_loss, sigmoid_logit
 from .optimizers import NEEDS_HESSIAN, OPTIMIZERS, GradientTransformation, Problem, default_learning_rate, get_optimizer
 from .parse import parse
 from .result import CONVERGED, DIVERGED, MAX_ITER, UNDEFINED
+from .schedules import non_negative_number
 
 Array = np.ndarray
 
@@ -488,7 +489,7 @@ def fit(
         epochs = max_iter
     if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
         raise ArgumentError(f"epochs must be a non-negative integer, not {epochs!r}")
-    tol = _non_negative("tol", tol)
+    tol = non_negative_number("tol", tol)
     if not isinstance(target, str) or not target:
         raise ArgumentError(f"target must be a column name, not {target!r}")
 
@@ -728,20 +729,10 @@ def _penalty(what: str, weight, params: list[str]) -> Array | None:
         unknown = sorted(set(weight) - set(params))
         if unknown:
             raise ArgumentError(f"{what} names {unknown[0]!r}, which is not a parameter; the parameters are {params}")
-        values = np.array([_non_negative(what, weight.get(name, 0.0)) for name in params])
+        values = np.array([non_negative_number(what, weight.get(name, 0.0)) for name in params])
     else:
-        values = np.full(len(params), _non_negative(what, weight))
+        values = np.full(len(params), non_negative_number(what, weight))
     return values if np.any(values) else None
-
-
-def _non_negative(what: str, value) -> float:
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise ArgumentError(f"{what} must be a number >= 0, not {value!r}") from None
-    if not 0 <= v < math.inf:
-        raise ArgumentError(f"{what} must be a finite number >= 0, not {value!r}")
-    return v
 
 
 def _batch_size(batch_size, n_rows: int) -> int:

@@ -30,7 +30,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .errors import ArgumentError
-from .schedules import Schedule, positive_number
+from .schedules import Schedule, non_negative_number, positive_number
 
 Array = np.ndarray
 
@@ -129,7 +129,7 @@ class AccumulatorState(NamedTuple):
 def scale_by_adagrad(eps: float = 1e-10) -> GradientTransformation:
     """``u / (sqrt(sum of u²) + eps)`` (Duchi et al. 2011)."""
 
-    eps = _non_negative("eps", eps)
+    eps = non_negative_number("eps", eps)
 
     def update(u, state, x, f, g):
         total = state.total + u * u
@@ -140,7 +140,7 @@ def scale_by_adagrad(eps: float = 1e-10) -> GradientTransformation:
 
 def scale_by_rms(decay: float = 0.9, eps: float = 1e-8) -> GradientTransformation:
     """``u / (sqrt(s) + eps)`` with ``s = decay*s + (1-decay)*u²`` (RMSprop, Tieleman & Hinton 2012)."""
-    decay, eps = _fraction("decay", decay), _non_negative("eps", eps)
+    decay, eps = _fraction("decay", decay), non_negative_number("eps", eps)
 
     def update(u, state, x, f, g):
         total = decay * state.total + (1 - decay) * u * u
@@ -163,7 +163,7 @@ def scale_by_adam(
 
     With ``amsgrad``, the running maximum of ``nu_hat`` (Reddi et al. 2018).
     """
-    b1, b2, eps = _fraction("beta1", b1), _fraction("beta2", b2), _non_negative("eps", eps)
+    b1, b2, eps = _fraction("beta1", b1), _fraction("beta2", b2), non_negative_number("eps", eps)
 
     def init(x, problem):
         zeros = np.zeros_like(x)
@@ -183,7 +183,7 @@ def scale_by_adam(
 
 def add_decayed_weights(weight_decay: float) -> GradientTransformation:
     """``u + weight_decay * x``: decoupled weight decay (AdamW, Loshchilov & Hutter 2019)."""
-    weight_decay = _non_negative("weight_decay", weight_decay)
+    weight_decay = non_negative_number("weight_decay", weight_decay)
     return _stateless(lambda u, x, f, g: u + weight_decay * x)
 
 
@@ -286,13 +286,6 @@ def _projector(box, x: Array) -> Callable[[Array], Array]:
         return lambda y: y
     lo, hi = (b if x.ndim == 1 else b.reshape(-1, 1) for b in box)
     return lambda y: np.clip(y, lo, hi)
-
-
-def _non_negative(name: str, value: float) -> float:
-    value = float(value)
-    if not 0 <= value < float("inf"):
-        raise ArgumentError(f"{name} must be a finite number >= 0, not {value!r}")
-    return value
 
 
 def _fraction(name: str, value: float) -> float:

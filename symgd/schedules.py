@@ -26,6 +26,17 @@ def positive_number(name: str, value: float) -> float:
     return value
 
 
+def non_negative_number(name: str, value: float) -> float:
+    """``value`` as a float, if it is a finite number >= 0; else an `ArgumentError` naming it."""
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        raise ArgumentError(f"{name} must be a number >= 0, not {value!r}") from None
+    if not 0 <= value < math.inf:
+        raise ArgumentError(f"{name} must be a finite number >= 0, not {value!r}")
+    return value
+
+
 def constant(lr: float) -> Schedule:
     """The same rate at every step."""
     lr = positive_number("the learning rate", lr)
