@@ -62,8 +62,11 @@ def _printer() -> _Printer:
 
 def _fewer_operations(expr: sympy.Expr, symbols: Sequence[sympy.Symbol]) -> sympy.Expr:
     """A polynomial in Horner form where that takes fewer operations (x³/250 − 9x²/100 + x/5 + 1
-    becomes x(x(x/250 − 9/100) + 1/5) + 1: 6 array operations instead of 9)."""
-    if not symbols or expr.is_Atom or not expr.is_polynomial(*symbols):
+    becomes x(x(x/250 − 9/100) + 1/5) + 1: 6 array operations instead of 9).
+
+    Only polynomials in one variable: sympy's multivariate Horner scheme takes
+    seconds on a few hundred terms, and cse already shares their products."""
+    if expr.is_Atom or len(expr.free_symbols & set(symbols)) != 1 or not expr.is_polynomial(*symbols):
         return expr
     if any(p.exp > 32 for p in expr.atoms(sympy.Pow) if p.exp.is_Integer):
         return expr  # Horner's scheme on x**(10**20) would never end
