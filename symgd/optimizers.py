@@ -24,6 +24,7 @@ array([-16.])
 from __future__ import annotations
 
 import inspect
+import math
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
@@ -45,21 +46,72 @@ class Problem(NamedTuple):
     box: tuple[Array, Array] | None = None
 
 
+class Rule(NamedTuple):
+    """An update formula, written once as Python statements on one coordinate.
+
+    ``prelude`` runs once per step, on numbers: the step count ``t`` (1 for the
+    first step), the ``constants`` and ``norm(u)``, the Euclidean norm of the
+    incoming direction over all variables. ``body`` then runs per coordinate:
+    it reads the direction ``u`` and the point ``x``, updates the ``state``
+    (each starts at 0) and rewrites ``u``, using ``sqrt``, ``minimum`` and
+    ``maximum``. `from_rule` runs it on numpy arrays; `symgd.kernel` inlines
+    the same text into the generated loops, so the paths cannot drift.
+    """
+
+    body: str
+    constants: dict[str, float]
+    state: tuple[str, ...] = ()
+    prelude: str = ""
+
+
 class GradientTransformation(NamedTuple):
     """``init(x, problem) -> state`` and ``update(u, state, x, f, g) -> (u, state)``.
 
     ``uses_value`` says whether ``update`` reads ``f``; a multi-start run
-    evaluates f at every step only for those that do.
+    evaluates f at every step only for those that do. ``rules`` are the
+    update formulas it is made of, for the generated loops; None for a step
+    that is only code (the line search, Newton's method, your own).
     """
 
     init: Callable[[Array, Problem | None], Any]
     update: Callable[..., tuple[Array, Any]]
     uses_value: bool = False
+    rules: tuple[Rule, ...] | None = None
 
 
 def _norm(u: Array) -> Array:
     """Euclidean norm over the variables: a float for shape (n,), shape (k,) for (n, k)."""
     return np.sqrt(np.sum(u * u, axis=0))
+
+
+_ARRAY_FUNCTIONS = {"sqrt": np.sqrt, "minimum": np.minimum, "maximum": np.maximum, "norm": _norm, "math": math}
+
+
+def from_rule(rule: Rule) -> GradientTransformation:
+    """The transformation that runs ``rule`` on arrays of shape (n,) or (n, k).
+
+    >>> halve = from_rule(Rule("u = -rate * u", {"rate": 0.5}))
+    >>> halve.update(np.array([4.0]), halve.init(np.zeros(1), None), None, None, None)[0]
+    array([-2.])
+    """
+    state = ", ".join(("t", *rule.state))
+    source = "\n    ".join(
+        [
+            "def update(u, state, x, f, g):",
+            f"({state},) = state",
+            "t = t + 1",
+            *rule.prelude.splitlines(),
+            *rule.body.splitlines(),
+            f"return u, ({state},)",
+        ]
+    )
+    namespace = {**_ARRAY_FUNCTIONS, **rule.constants}
+    exec(compile(source, "<symgd rule>", "exec"), namespace)  # our own rule text, never user input
+
+    def init(x, problem):
+        return (0, *(np.zeros_like(x) for _ in rule.state))
+
+    return GradientTransformation(init, namespace["update"], rules=(rule,))
 
 
 # -- building blocks
@@ -80,15 +132,16 @@ def chain(*transforms: GradientTransformation) -> GradientTransformation:
             states.append(s)
         return u, tuple(states)
 
-    return GradientTransformation(init, update, any(t.uses_value for t in transforms))
+    parts = [t.rules for t in transforms]
+    rules = None if None in parts else tuple(r for p in parts for r in p)
+    return GradientTransformation(init, update, any(t.uses_value for t in transforms), rules)
 
 
-def _stateless(fn: Callable[[Array, Array, Any, Array], Array]) -> GradientTransformation:
-    return GradientTransformation(lambda x, problem: None, lambda u, state, x, f, g: (fn(u, x, f, g), state))
-
-
-def scale_by_learning_rate(lr: float | Schedule) -> GradientTransformation:
-    """``-lr * u``, with ``lr`` a number or a schedule of the step count."""
+def scale_by_learning_rate(lr: float | Callable[[int], float]) -> GradientTransformation:
+    """``-lr * u``, with ``lr`` a number or a schedule of the step count (`symgd.schedules`)."""
+    if isinstance(lr, Schedule):
+        prelude = f"step_size = {lr.formula.replace('count', '(t - 1)')}"  # count = steps already taken
+        return from_rule(Rule("u = -step_size * u", lr.constants, prelude=prelude))
     if callable(lr):
         schedule = lr
 
@@ -96,64 +149,34 @@ def scale_by_learning_rate(lr: float | Schedule) -> GradientTransformation:
             return -schedule(count) * u, count + 1
 
         return GradientTransformation(lambda x, problem: 0, update)
-    rate = positive_number("the learning rate", lr)
-    return _stateless(lambda u, x, f, g: -rate * u)
+    return from_rule(Rule("u = -lr * u", {"lr": positive_number("the learning rate", lr)}))
 
 
 def clip_by_norm(max_norm: float) -> GradientTransformation:
     """Scale ``u`` down to norm ``max_norm`` where it is longer (each start on its own)."""
     max_norm = positive_number("the clipping norm", max_norm)
-    return _stateless(lambda u, x, f, g: u * np.minimum(1.0, max_norm / np.maximum(_norm(u), 1e-300)))
-
-
-class MomentumState(NamedTuple):
-    velocity: Array
+    scale = "scale = minimum(1.0, max_norm / maximum(norm(u), 1e-300))"
+    return from_rule(Rule("u = u * scale", {"max_norm": max_norm}, prelude=scale))
 
 
 def scale_by_momentum(beta: float = 0.9, nesterov: bool = False) -> GradientTransformation:
     """Heavy ball: ``v = beta*v + u``, step along ``v`` (Polyak 1964); with ``nesterov``,
     along ``u + beta*v`` (Sutskever et al. 2013, as in PyTorch)."""
-    beta = _fraction("beta", beta)
-
-    def update(u, state, x, f, g):
-        velocity = beta * state.velocity + u
-        return (u + beta * velocity if nesterov else velocity), MomentumState(velocity)
-
-    return GradientTransformation(lambda x, problem: MomentumState(np.zeros_like(x)), update)
-
-
-class AccumulatorState(NamedTuple):
-    total: Array
+    step = "u = u + beta * velocity" if nesterov else "u = velocity"
+    return from_rule(Rule(f"velocity = beta * velocity + u\n{step}", {"beta": _fraction("beta", beta)}, ("velocity",)))
 
 
 def scale_by_adagrad(eps: float = 1e-10) -> GradientTransformation:
     """``u / (sqrt(sum of u²) + eps)`` (Duchi et al. 2011)."""
-
-    eps = non_negative_number("eps", eps)
-
-    def update(u, state, x, f, g):
-        total = state.total + u * u
-        return u / (np.sqrt(total) + eps), AccumulatorState(total)
-
-    return GradientTransformation(lambda x, problem: AccumulatorState(np.zeros_like(x)), update)
+    body = "total = total + u * u\nu = u / (sqrt(total) + eps)"
+    return from_rule(Rule(body, {"eps": non_negative_number("eps", eps)}, ("total",)))
 
 
 def scale_by_rms(decay: float = 0.9, eps: float = 1e-8) -> GradientTransformation:
     """``u / (sqrt(s) + eps)`` with ``s = decay*s + (1-decay)*u²`` (RMSprop, Tieleman & Hinton 2012)."""
-    decay, eps = _fraction("decay", decay), non_negative_number("eps", eps)
-
-    def update(u, state, x, f, g):
-        total = decay * state.total + (1 - decay) * u * u
-        return u / (np.sqrt(total) + eps), AccumulatorState(total)
-
-    return GradientTransformation(lambda x, problem: AccumulatorState(np.zeros_like(x)), update)
-
-
-class AdamState(NamedTuple):
-    count: int
-    mu: Array
-    nu: Array
-    nu_max: Array | None
+    body = "total = decay * total + (1 - decay) * u * u\nu = u / (sqrt(total) + eps)"
+    constants = {"decay": _fraction("decay", decay), "eps": non_negative_number("eps", eps)}
+    return from_rule(Rule(body, constants, ("total",)))
 
 
 def scale_by_adam(
@@ -163,28 +186,19 @@ def scale_by_adam(
 
     With ``amsgrad``, the running maximum of ``nu_hat`` (Reddi et al. 2018).
     """
-    b1, b2, eps = _fraction("beta1", b1), _fraction("beta2", b2), non_negative_number("eps", eps)
-
-    def init(x, problem):
-        zeros = np.zeros_like(x)
-        return AdamState(0, zeros, zeros, zeros if amsgrad else None)
-
-    def update(u, state, x, f, g):
-        count = state.count + 1
-        mu = b1 * state.mu + (1 - b1) * u
-        nu = b2 * state.nu + (1 - b2) * u * u
-        nu_hat = nu / (1 - b2**count)
-        nu_max = np.maximum(state.nu_max, nu_hat) if amsgrad else None
-        step = (mu / (1 - b1**count)) / (np.sqrt(nu_max if amsgrad else nu_hat) + eps)
-        return step, AdamState(count, mu, nu, nu_max)
-
-    return GradientTransformation(init, update)
+    constants = {"b1": _fraction("beta1", b1), "b2": _fraction("beta2", b2), "eps": non_negative_number("eps", eps)}
+    prelude = "unbias1 = 1 - b1**t\nunbias2 = 1 - b2**t"
+    moments = "mu = b1 * mu + (1 - b1) * u\nnu = b2 * nu + (1 - b2) * u * u\nnu_hat = nu / unbias2\n"
+    if amsgrad:
+        body = moments + "nu_max = maximum(nu_max, nu_hat)\nu = (mu / unbias1) / (sqrt(nu_max) + eps)"
+        return from_rule(Rule(body, constants, ("mu", "nu", "nu_max"), prelude))
+    return from_rule(Rule(moments + "u = (mu / unbias1) / (sqrt(nu_hat) + eps)", constants, ("mu", "nu"), prelude))
 
 
 def add_decayed_weights(weight_decay: float) -> GradientTransformation:
     """``u + weight_decay * x``: decoupled weight decay (AdamW, Loshchilov & Hutter 2019)."""
     weight_decay = non_negative_number("weight_decay", weight_decay)
-    return _stateless(lambda u, x, f, g: u + weight_decay * x)
+    return from_rule(Rule("u = u + weight_decay * x", {"weight_decay": weight_decay}))
 
 
 def newton_direction(damping: float = 1e-8) -> GradientTransformation:

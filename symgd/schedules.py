@@ -12,8 +12,6 @@ from collections.abc import Callable
 
 from .errors import ArgumentError
 
-Schedule = Callable[[int], float]
-
 
 def positive_number(name: str, value: float) -> float:
     """``value`` as a float, if it is a positive finite number; else an `ArgumentError` naming it."""
@@ -37,10 +35,31 @@ def non_negative_number(name: str, value: float) -> float:
     return value
 
 
+class Schedule:
+    """A learning rate as a formula of ``count`` (the steps already taken), written once:
+    called here on a number, and inlined as it stands into the generated descent loops
+    of `symgd.kernel` (Python or numba). The formula may use ``math`` and ``min``.
+
+    >>> Schedule("lr / (1 + rate * count)", lr=0.3, rate=1.0)(2)
+    0.1
+    """
+
+    def __init__(self, formula: str, **constants: float):
+        self.formula = formula
+        self.constants = constants
+        self._rate = eval(f"lambda count: {formula}", {"math": math, "min": min, **constants})  # our own text
+
+    def __call__(self, count: int) -> float:
+        return self._rate(count)
+
+    def __repr__(self) -> str:
+        values = ", ".join(f"{k}={v!r}" for k, v in self.constants.items())
+        return f"Schedule({self.formula!r}, {values})"
+
+
 def constant(lr: float) -> Schedule:
     """The same rate at every step."""
-    lr = positive_number("the learning rate", lr)
-    return lambda count: lr
+    return Schedule("lr", lr=positive_number("the learning rate", lr))
 
 
 def step_decay(lr: float, rate: float = 0.5, every: int = 100) -> Schedule:
@@ -50,31 +69,30 @@ def step_decay(lr: float, rate: float = 0.5, every: int = 100) -> Schedule:
         positive_number("rate", rate),
         int(positive_number("every", every)),
     )
-    return lambda count: lr * rate ** (count // every)
+    return Schedule("lr * rate ** (count // every)", lr=lr, rate=rate, every=every)
 
 
 def exponential_decay(lr: float, rate: float = 0.99) -> Schedule:
     """``lr * rate ** count``."""
     lr, rate = positive_number("the learning rate", lr), positive_number("rate", rate)
-    return lambda count: lr * rate**count
+    return Schedule("lr * rate ** count", lr=lr, rate=rate)
 
 
 def inverse_time_decay(lr: float, rate: float = 0.01) -> Schedule:
     """``lr / (1 + rate * count)``."""
     lr, rate = positive_number("the learning rate", lr), positive_number("rate", rate)
-    return lambda count: lr / (1 + rate * count)
+    return Schedule("lr / (1 + rate * count)", lr=lr, rate=rate)
 
 
 def cosine_decay(lr: float, steps: int = 1000, floor: float = 0.0) -> Schedule:
     """Half a cosine from ``lr`` down to ``floor * lr`` over ``steps`` steps, then ``floor * lr``."""
     lr, steps = positive_number("the learning rate", lr), int(positive_number("steps", steps))
-    floor = float(floor)
-
-    def schedule(count: int) -> float:
-        progress = min(count, steps) / steps
-        return lr * (floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * progress)))
-
-    return schedule
+    return Schedule(
+        "lr * (floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * (min(count, steps) / steps))))",
+        lr=lr,
+        steps=steps,
+        floor=float(floor),
+    )
 
 
 SCHEDULES: dict[str, Callable[..., Schedule]] = {
