@@ -16,6 +16,7 @@ from enum import IntEnum
 
 from . import __version__, plotting
 from .errors import ArgumentError, SymgdError, SymgdWarning
+from .kernel import BACKENDS
 from .limits import Limits
 from .objective import Objective
 from .optimize import minimize
@@ -106,6 +107,13 @@ def build_parser() -> argparse.ArgumentParser:
         "(default: the bounds, else -10:10)",
     )
     multi.add_argument("--seed", type=int, help="random seed for the starts")
+    parser.add_argument(
+        "--backend",
+        choices=BACKENDS,
+        default="auto",
+        help="python: the descent loop generated for the formula; numba: the same loop compiled "
+        "(pip install symgd[fast]); auto (default): numba for long runs when it is installed",
+    )
     add_time_budget(parser, "the formula")
     parser.add_argument(
         "--sandbox",
@@ -300,6 +308,7 @@ def _run_options(args: argparse.Namespace, obj: Objective) -> dict:
         "restarts": args.restarts,
         "domain": _ranges(args.domain, obj.variables, "--domain") if args.domain else None,
         "seed": args.seed,
+        "backend": args.backend,
         **options,
     }
 

@@ -91,15 +91,8 @@ def descend(
     variables
         Names for the coordinates, carried into the result.
     """
-    x = np.array(x0, dtype=float).reshape(-1)
+    x, names, rules, box = setup(x0, variables, bounds, max_iter, tol, xtol, ftol, max_time)
     n = x.size
-    names = tuple(variables) if variables is not None else tuple(f"x{i}" for i in range(n))
-    if len(names) != n:
-        raise ArgumentError(f"the start point has {n} coordinates but there are {len(names)} variables")
-    rules = Stopping.check(max_iter, tol, xtol, ftol, max_time)
-    box = box_bounds(bounds, n)
-    if box is not None:
-        x = np.clip(x, *box)
     sign = -1.0 if maximize else 1.0
     problem = signed_problem(value, grad, hess, sign, box)
     stop_below = rules.tol if rules.tol > 0 else -1.0  # tol = 0: never stop on the gradient
@@ -160,7 +153,13 @@ def descend(
                     status = CALLBACK
 
     history = History(X[: i + 1].copy(), F[: i + 1].copy(), G[: i + 1].copy())
-    message = _message(status, history, names, i, best, rules, maximize, box)
+    return finish(history, status, i, best, names, rules, maximize, box)
+
+
+def finish(
+    history: History, status: str, i: int, best: int, names: tuple[str, ...], rules: Stopping, maximize: bool, box
+) -> Result:
+    """The `Result` of a run that stopped at step ``i`` for reason ``status``, its best point at step ``best``."""
     return Result(
         x=history.x[i].copy(),
         fun=float(history.fun[i]),
@@ -168,7 +167,7 @@ def descend(
         nit=i,
         status=status,
         success=is_success(status, rules.tol),
-        message=message,
+        message=_message(status, history, names, i, best, rules, maximize, box),
         variables=names,
         history=history,
         best_x=history.x[best].copy(),
@@ -176,6 +175,18 @@ def descend(
         best_iter=best,
         maximize=maximize,
     )
+
+
+def setup(x0, variables, bounds, max_iter, tol, xtol, ftol, max_time):
+    """The checked start point (projected into the box), variable names, stopping rules and box of a run."""
+    x = np.array(x0, dtype=float).reshape(-1)
+    n = x.size
+    names = tuple(variables) if variables is not None else tuple(f"x{i}" for i in range(n))
+    if len(names) != n:
+        raise ArgumentError(f"the start point has {n} coordinates but there are {len(names)} variables")
+    rules = Stopping.check(max_iter, tol, xtol, ftol, max_time)
+    box = box_bounds(bounds, n)
+    return (x if box is None else np.clip(x, *box)), names, rules, box
 
 
 def is_success(status: str, tol: float) -> bool:

@@ -17,7 +17,7 @@ from functools import cached_property
 import numpy as np
 import sympy
 
-from . import compiler, derive
+from . import compiler, derive, kernel
 from .errors import ArgumentError, FormulaError
 from .limits import DEFAULT_LIMITS, Budget, Limits, guarded
 from .parse import Parsed, check_name, check_real, parse, read_constants, with_variables
@@ -111,6 +111,14 @@ class Objective:
             flat = compiler.compile_vector(self.symbols, entries, self.limits)
         n = self.n
         return lambda x: flat(x).reshape(n, n, *x.shape[1:])
+
+    @cached_property
+    def evaluation_code(self) -> str | None:
+        """f and its gradient as straight-line Python on floats, for the generated
+        descent loops (`symgd.kernel`); None if the formula needs numpy."""
+        grad = self.gradient
+        with self._budget.spend("compiling the descent loop"):
+            return kernel.evaluation_code(self.symbols, self.expr, grad, self.limits)
 
     @cached_property
     def corners(self) -> tuple[sympy.Expr, ...]:

@@ -18,6 +18,7 @@ from collections.abc import Callable, Mapping, Sequence
 import numpy as np
 import sympy
 
+from . import kernel
 from .engine import IntermediateResult, descend
 from .errors import ArgumentError, LearningRateWarning, SymgdError
 from .multistart import descend_many, group_minima, random_starts
@@ -65,6 +66,7 @@ def minimize(
     domain: tuple[float, float] | Sequence[tuple[float, float]] | None = None,
     seed: int | None = None,
     keep_history: str = "best",
+    backend: str = "auto",
     **options,
 ) -> Result | LearningRateSweep:
     """Minimise a formula by gradient descent (or another optimizer) on its exact, compiled gradient.
@@ -108,6 +110,14 @@ def minimize(
         ``StopIteration`` to stop the run.
     maximize
         Climb instead (see `maximize`).
+    backend
+        ``"python"``: the descent loop generated for this formula and step
+        rule, run by CPython (`symgd.kernel`; the general engine where a
+        loop cannot be generated: line search, newton, callbacks, functions
+        outside the math module). ``"numba"``: the same loop compiled to
+        machine code, cached on disk, multi-start in parallel (``pip install
+        symgd[fast]``). ``"auto"``: numba when it is installed and the run is
+        long enough to repay compiling (or already compiled), else python.
     """
     obj = as_objective(fun, variables, constants)
     if isinstance(lr, (list, tuple, np.ndarray)):
@@ -116,29 +126,32 @@ def minimize(
             runs[rate] = minimize(
                 obj, x0, lr=rate, max_iter=max_iter, tol=tol, optimizer=optimizer, callback=callback,
                 maximize=maximize, line_search=line_search, clip=clip, bounds=bounds, xtol=xtol, ftol=ftol,
-                max_time=max_time, restarts=restarts, domain=domain, seed=seed, keep_history=keep_history, **options,
+                max_time=max_time, restarts=restarts, domain=domain, seed=seed, keep_history=keep_history,
+                backend=backend, **options,
             )  # fmt: skip
         return LearningRateSweep(runs)
     step = _build_step(optimizer, lr, line_search, clip, options)
     hess = _lazy_hessian(obj)
     rules = {"max_iter": max_iter, "tol": tol, "xtol": xtol, "ftol": ftol, "max_time": max_time, "bounds": bounds}
     if restarts is not None:
-        return _multistart(obj, step, hess, x0, restarts, domain, seed, keep_history, maximize, rules)
+        return _multistart(obj, step, hess, x0, restarts, domain, seed, keep_history, maximize, rules, backend)
     start = obj.point(x0)
     if optimizer == "gd" and not line_search and not callable(lr):
         _check_learning_rate(obj, start, default_learning_rate("gd") if lr is None else float(lr))
-    res = descend(
-        obj.compiled_value,
-        obj.compiled_grad,
-        start,
-        step,
-        hess=hess,
-        maximize=maximize,
-        callback=callback,
-        variables=obj.variables,
-        **rules,
+    runner = kernel.choose_backend(
+        backend, obj, step, callback=callback, maximize=maximize, rules=rules, work=float(max_iter) * obj.n
     )
-    return _note_corner(obj, res)
+    return _note_corner(obj, _descend(runner, obj, start, step, hess, maximize, rules, callback))
+
+
+def _descend(runner: str, obj: Objective, start, step, hess, maximize: bool, rules: dict, callback=None) -> Result:
+    """One run, by the generated loop (``runner`` "python" or "numba") or by the general engine."""
+    if runner != "engine":
+        return kernel.descend(obj, start, step, backend=runner, maximize=maximize, **rules)
+    return descend(
+        obj.compiled_value, obj.compiled_grad, start, step, hess=hess, maximize=maximize, callback=callback,
+        variables=obj.variables, **rules,
+    )  # fmt: skip
 
 
 def maximize(fun: str | sympy.Expr | Objective, x0: Point | None = None, **kwargs) -> Result | LearningRateSweep:
@@ -221,24 +234,33 @@ def _check_learning_rate(obj: Objective, x: np.ndarray, lr: float) -> None:
     warnings.warn(message, LearningRateWarning, stacklevel=4)
 
 
-def _multistart(obj, step, hess, x0, restarts, domain, seed, keep_history, maximize, rules) -> Result:
+def _multistart(obj, step, hess, x0, restarts, domain, seed, keep_history, maximize, rules, backend) -> Result:
     if keep_history not in ("best", "all"):
         raise ArgumentError(f"keep_history must be 'best' or 'all', not {keep_history!r}")
     low, high = _start_domain(obj, domain, rules["bounds"])
     X0 = random_starts(obj.n, restarts, low, high, seed)
     if x0 is not None:
         X0[:, 0] = obj.point(x0)
-    starts = descend_many(
-        obj.compiled_value, obj.compiled_grad, X0, step, hess=hess, maximize=maximize,
-        keep_all=keep_history == "all", **rules,
-    )  # fmt: skip
+    work = float(rules["max_iter"]) * obj.n
+    keep_all = keep_history == "all"
+    batch = kernel.choose_backend(
+        backend, obj, step, maximize=maximize, rules=rules, work=work * restarts, batch=True, keep_all=keep_all
+    )
+    if batch == "numba":
+        starts = kernel.descend_many(obj, X0, step, maximize=maximize, **rules)
+    else:
+        starts = descend_many(
+            obj.compiled_value, obj.compiled_grad, X0, step, hess=hess, maximize=maximize, keep_all=keep_all, **rules
+        )
     signed = np.where(np.isfinite(starts.fun), -starts.fun if maximize else starts.fun, np.inf)
     ranked = np.where(starts.success, signed, np.inf)
     best = int(np.argmin(ranked)) if np.isfinite(ranked).any() else int(np.argmin(signed))
-    res = descend(
-        obj.compiled_value, obj.compiled_grad, X0[:, best], step, hess=hess, maximize=maximize,
-        variables=obj.variables, **rules,
-    )  # fmt: skip
+    runner = (
+        batch
+        if batch == "numba"
+        else kernel.choose_backend(backend, obj, step, maximize=maximize, rules=rules, work=work)
+    )
+    res = _descend(runner, obj, X0[:, best], step, hess, maximize, rules)
     minima = group_minima(starts, maximize)
     kind = "maxima" if maximize else "minima"
     message = (

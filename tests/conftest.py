@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 DATA = Path(__file__).parent / "data"
 ROOT = Path(__file__).parent.parent
@@ -47,3 +49,16 @@ def assert_rows_match(printed_rows, computed_rows):
         assert len(printed) == len(computed), f"row {i}"
         for value, ours in zip(printed, computed):
             assert abs(ours - value) <= 0.5e-6 + 1e-12, f"row {i}: {ours} vs printed {value}"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def symgd_cache(tmp_path_factory) -> Path:
+    """Compiled loops go to a folder of the test session, never the user's cache."""
+    folder = tmp_path_factory.mktemp("symgd-cache")
+    previous = os.environ.get("SYMGD_CACHE_DIR")
+    os.environ["SYMGD_CACHE_DIR"] = str(folder)
+    yield folder
+    if previous is None:
+        del os.environ["SYMGD_CACHE_DIR"]
+    else:
+        os.environ["SYMGD_CACHE_DIR"] = previous

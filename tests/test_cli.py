@@ -31,6 +31,22 @@ def test_divergence_exits_1():
     assert "Diverged at iteration" in done.stdout and "smaller learning rate" in done.stdout
 
 
+@pytest.mark.parametrize("backend", ["python", "numba"])
+def test_backend_option(backend):
+    if backend == "numba":
+        pytest.importorskip("numba")
+    done = symgd(
+        "x**2-8*x+4", "--lr", "0.2", "--x0", "44.866666666666667", "--iters", "3", "--tol", "0", "--backend", backend
+    )
+    assert done.returncode == 0, done.stderr
+    rows = [line.split() for line in done.stdout.splitlines() if line.strip()[:1].isdigit()]
+    assert [r[1] for r in rows[1:]] == ["28.52", "18.712", "12.8272"]
+    refused = symgd("x^2", "--backend", backend, "--optimizer", "newton", "--line-search")
+    assert refused.returncode == (2 if backend == "numba" else 0)
+    if backend == "numba":
+        assert refused.stderr.count("\n") == 1 and "general engine" in refused.stderr
+
+
 @pytest.mark.parametrize("formula", ["x**2-8*x+", "sine(x)", "__import__('os').system('echo hi')"])
 def test_bad_formula_exits_2_with_one_line(formula):
     done = symgd(formula)

@@ -1,0 +1,604 @@
+"""Stages 3 and 4 fused: the whole descent loop written out as source code for one
+formula and one step rule, run by CPython (``backend="python"``) or compiled to
+machine code by numba (``backend="numba"``, ``pip install symgd[fast]``).
+
+The generated loop is `symgd.engine.descend` specialised to its problem: f and
+its gradient are inlined as straight-line code on Python floats (common
+subexpressions computed once, no numpy call per step), every update formula of
+the step rule is inlined per coordinate from its one text
+(`symgd.optimizers.Rule`), and the trace is appended as it goes. The stopping
+rules, divergence tests and messages are the engine's, so results agree with
+it to rounding. numba compiles the same source, caches it on disk keyed by the
+source (the formula, the rule and the options that shape the loop), and runs
+multi-start in parallel over the starts.
+
+>>> from symgd import Objective
+>>> from symgd.optimizers import gd
+>>> res = descend(Objective("x^2 - 8x + 4"), 44.0, gd(0.2), max_iter=3, tol=0)
+>>> res.history.x[:, 0].tolist()
+[44.0, 28.0, 18.4, 12.64]
+"""
+
+from __future__ import annotations
+
+import ast
+import functools
+import hashlib
+import importlib.util
+import math
+import os
+import re
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import sympy
+from sympy.printing.pycode import PythonCodePrinter
+
+from .compiler import _as_floats, _fewer_operations
+from .engine import GROWTH_LIMIT, finish, setup
+from .errors import ArgumentError
+from .limits import guarded
+from .optimizers import GradientTransformation, Rule
+from .result import CONVERGED, DIVERGED, FTOL, MAX_ITER, TIME, UNDEFINED, XTOL, History, Result
+
+Array = np.ndarray
+
+BACKENDS = ("auto", "python", "numba")
+#: Status codes of the generated loops, by index.
+STATUS_NAMES = (CONVERGED, MAX_ITER, TIME, DIVERGED, UNDEFINED, XTOL, FTOL)
+_RUNNING = -1
+_CODES = {name: i for i, name in enumerate(STATUS_NAMES)}
+_FIRST_CAPACITY = 4096  # trace rows a numba loop allocates up front; doubled when full
+
+#: ``backend="auto"`` compiles with numba when the run would otherwise take
+#: longer than this (seconds, a rough estimate), or when the loop is cached.
+AUTO_SECONDS = 2.0
+_PYTHON_STEP_SECONDS = 5e-7  # a generated Python step, per variable
+_BATCH_STEP_SECONDS = 4e-9  # a vectorised numpy step, per start and variable
+
+
+# -- stage 3: f and its gradient as straight-line code on floats
+
+
+class _ScalarPrinter(PythonCodePrinter):
+    """Python on floats: small integer powers of a variable as products (like the numpy
+    printer), other powers by ``math.pow``, which fails (and the loop then reads nan)
+    where ``**`` would return a complex number."""
+
+    def _print_Pow(self, expr, rational=False):
+        base, n = expr.base, expr.exp
+        if base.is_Symbol and n.is_Integer and 2 <= abs(n) <= 8:
+            product = "*".join([self._print(base)] * int(abs(n)))
+            return f"({product})" if n > 0 else f"(1/({product}))"
+        if n == sympy.S.Half:
+            return f"math.sqrt({self._print(base)})"
+        if n == -sympy.S.Half:
+            return f"(1/math.sqrt({self._print(base)}))"
+        if n.is_Integer:  # a float to an integer power is never complex
+            return f"{self.parenthesize(base, 1000)}**{self._print(n)}"
+        return f"math.pow({self._print(base)}, {self._print(n)})"
+
+
+def evaluation_code(symbols: Sequence[sympy.Symbol], f: sympy.Expr, grad: Sequence[sympy.Expr], limits) -> str | None:
+    """Statements that set ``f`` and ``g_0 ... g_{n-1}`` from ``x_0 ... x_{n-1}``;
+    None where the formula uses something plain Python cannot compute."""
+    with guarded("compiling the descent loop", limits):
+        names = [sympy.Symbol(f"x_{j}", real=True) for j in range(len(symbols))]
+        exprs = [_as_floats(_fewer_operations(e, symbols).xreplace(dict(zip(symbols, names)))) for e in (f, *grad)]
+        shared, reduced = sympy.cse(exprs, symbols=sympy.numbered_symbols("c_"))
+        printer = _ScalarPrinter({"fully_qualified_modules": True, "inline": True, "strict": True})
+        try:
+            lines = [f"{s} = {printer.doprint(e)}" for s, e in shared]
+            outputs = ["f", *(f"g_{j}" for j in range(len(symbols)))]
+            lines += [f"{name} = {_scalar(printer, e)}" for name, e in zip(outputs, reduced)]
+        except Exception:  # a function the math module lacks: the loop is not generated
+            return None
+    return "\n".join(lines)
+
+
+def _scalar(printer: _ScalarPrinter, expr: sympy.Expr) -> str:
+    return repr(float(expr)) if expr.is_Number else printer.doprint(expr)
+
+
+# -- the update rules, inlined per coordinate
+
+
+class _Inline(ast.NodeTransformer):
+    """A rule's names made unique to rule ``k`` and coordinate ``j``; its array functions made scalar."""
+
+    def __init__(self, rule: Rule, k: int, j: int | None, n: int, locals_: set[str]):
+        self.rule, self.k, self.j, self.n, self.locals = rule, k, j, n, locals_
+        self.per_coordinate = _assigned(rule.body) - {"u"}
+
+    def visit_Call(self, node):
+        if isinstance(node.func, ast.Name) and node.func.id == "norm":
+            squares = " + ".join(f"u_{j} * u_{j}" for j in range(self.n))
+            return ast.parse(f"math.sqrt({squares})", mode="eval").body
+        self.generic_visit(node)
+        return node
+
+    def visit_Name(self, node):
+        name, k, j = node.id, self.k, self.j
+        if name in _SCALAR_FUNCTIONS:
+            renamed = _SCALAR_FUNCTIONS[name]
+        elif name in ("u", "x"):
+            renamed = f"{name}_{j}"
+        elif name in self.rule.constants or name in self.locals:
+            renamed = f"{name}_{k}"
+        elif j is not None and (name in self.rule.state or name in self.per_coordinate):
+            renamed = f"{name}_{k}_{j}"
+        else:
+            return node
+        return ast.copy_location(ast.parse(renamed, mode="eval").body, node)
+
+
+_SCALAR_FUNCTIONS = {"sqrt": "math.sqrt", "minimum": "min", "maximum": "max"}
+
+
+def _assigned(code: str) -> set[str]:
+    return {t.id for node in ast.walk(ast.parse(code)) if isinstance(node, ast.Assign) for t in node.targets}
+
+
+@functools.lru_cache(maxsize=256)
+def _inline(body: str, prelude: str, state: tuple[str, ...], constants: tuple[str, ...], k: int, n: int) -> list[str]:
+    """The statements of rule ``k`` for ``n`` coordinates: its prelude once, its body per coordinate."""
+    rule = Rule(body, dict.fromkeys(constants, 0.0), state, prelude)
+    prelude_names = _assigned(rule.prelude) if rule.prelude else set()
+    lines = []
+    if rule.prelude:
+        lines += ast.unparse(_Inline(rule, k, None, n, prelude_names).visit(ast.parse(rule.prelude))).splitlines()
+    for j in range(n):
+        lines += ast.unparse(_Inline(rule, k, j, n, prelude_names).visit(ast.parse(rule.body))).splitlines()
+    return lines
+
+
+def _constants(rules: Sequence[Rule]) -> tuple[list[str], list[float]]:
+    """The rules' hyper-parameters: their names in the loop and their values (passed at run time,
+    so that a sweep over learning rates reuses one compiled loop)."""
+    names, values = [], []
+    for k, rule in enumerate(rules):
+        for name, value in rule.constants.items():
+            names.append(f"{name}_{k}")
+            values.append(float(value))
+    return names, values
+
+
+# -- the loop
+
+
+def loop_source(
+    evaluation: str,
+    rules: Sequence[Rule],
+    n: int,
+    *,
+    maximize: bool = False,
+    box: bool = False,
+    xtol: bool = False,
+    ftol: bool = False,
+    deadline: bool = False,
+    trace: bool = True,
+    compiled: bool = False,
+) -> str:
+    """The source of ``run(x, P, lo, hi, max_iter, tol, xtol, ftol, deadline)`` for one problem.
+
+    It returns ``(status, i, best, f, trace)``, and leaves the end point in ``x``.
+    ``compiled`` writes it for numba: the trace in arrays rather than lists,
+    and no ``try``, since numba returns nan and inf where Python raises.
+    """
+    J = range(n)
+
+    def each(template: str) -> str:
+        return "; ".join(template.format(j=j) for j in J)
+
+    def evaluate() -> list[str]:
+        if compiled:
+            return evaluation.splitlines()
+        nan = " = ".join(["f", *(f"g_{j}" for j in J)])
+        return [
+            "try:",
+            *_indent(evaluation.splitlines()),
+            "except (ArithmeticError, ValueError):",
+            f"    {nan} = math.nan",
+        ]
+
+    if box:
+        projected = [f"p_{j}" for j in J]
+        gradient_norm = [
+            each("p_{j} = x_{j} - min(max(x_{j} - " + ("-" if maximize else "") + "g_{j}, lo_{j}), hi_{j})")
+        ]
+    else:
+        projected, gradient_norm = [f"g_{j}" for j in J], []
+    gradient_norm.append(f"gnorm = {_norm(projected, compiled)}")
+
+    if not trace:
+        record = []
+    elif compiled:
+        record = [f"TF[i, 0] = f; {each('TX[i, {j}] = x_{j}')}; {each('TG[i, {j}] = g_{j}')}"]
+    else:
+        record = [f"add_f(f); {each('add_x{j}(x_{j})')}; {each('add_g{j}(g_{j})')}"]
+
+    names, _ = _constants(rules)
+    sign = "-" if maximize else ""
+    step = [each("u_{j} = " + sign + "g_{j}")]
+    for k, rule in enumerate(rules):
+        step += _inline(rule.body, rule.prelude, rule.state, tuple(rule.constants), k, n)
+    if any(re.search(r"\bt\b", line) for line in step):
+        step.insert(0, "t = float(i)")  # powers of a float by a float: C's pow, as CPython and numpy take it
+    if xtol:
+        step.append(each("o_{j} = x_{j}"))
+    if box:
+        step.append(each("x_{j} = min(max(x_{j} + u_{j}, lo_{j}), hi_{j})"))
+    else:
+        step.append(each("x_{j} = x_{j} + u_{j}"))
+
+    stops = []
+    if xtol:
+        stops += [
+            f"if {_norm([f'x_{j} - o_{j}' for j in J], compiled)} <= xtol:",
+            f"    status = {_CODES[XTOL]}",
+            "    break",
+        ]
+    if ftol:
+        stops += [
+            "if abs(sf - sf_old) <= ftol * max(1.0, abs(sf), abs(sf_old)):",
+            f"    status = {_CODES[FTOL]}",
+            "    break",
+        ]
+
+    if compiled:
+        start_trace = [
+            "cap = min(max_iter, FIRST_CAPACITY) + 1",
+            f"TX = np.empty((cap, {n})); TF = np.empty((cap, 1)); TG = np.empty((cap, {n}))",
+        ]
+        trace_out = "(TX[: i + 1], TF[: i + 1, 0], TG[: i + 1])"
+    else:
+        start_trace = [
+            "TF = []; add_f = TF.append",
+            each("TX_{j} = []; add_x{j} = TX_{j}.append"),
+            each("TG_{j} = []; add_g{j} = TG_{j}.append"),
+        ]
+        trace_out = f"(TF, [{', '.join(f'TX_{j}' for j in J)}], [{', '.join(f'TG_{j}' for j in J)}])"
+    if not trace:
+        start_trace, trace_out = [], "None"
+
+    one_step = [
+        *(
+            ["if time.perf_counter() > deadline:", "    i -= 1", f"    status = {_CODES[TIME]}", "    break"]
+            if deadline
+            else []
+        ),
+        *step,
+        *evaluate(),
+        *record,
+        *gradient_norm,
+        *(["sf_old = sf"] if ftol else []),
+        f"sf = {sign}f",
+        "if not (floor < sf < ceiling and gnorm < inf):",
+        f"    status = {_CODES[DIVERGED]}",
+        "    break",
+        "if sf < best_sf:",
+        "    best = i; best_sf = sf",
+        "    size = sf if sf > 0 else -sf",
+        f"    ceiling = sf + {GROWTH_LIMIT!r} * (size if size > scale else scale)",
+        *stops,
+        "if gnorm <= stop_below:",
+        f"    status = {_CODES[CONVERGED]}",
+        "    break",
+    ]
+    if compiled and trace:
+        # numba keeps a loop fast only while the trace arrays it writes are not reassigned:
+        # the steps run in blocks that fit the arrays, which grow between blocks
+        loop = [
+            "first = 1",
+            "while True:",
+            "    last = min(cap, max_iter + 1)",
+            "    for i in range(first, last):  # i: the step being taken",
+            *_indent(_indent(one_step)),
+            f"    if status != {_RUNNING}:",
+            "        break",
+            "    if last == max_iter + 1:",
+            f"        i = max_iter; status = {_CODES[MAX_ITER]}",
+            "        break",
+            "    cap = min(2 * cap, max_iter + 1)",
+            "    TX = _grow(TX, cap); TF = _grow(TF, cap); TG = _grow(TG, cap)",
+            "    first = last",
+        ]
+    else:
+        loop = [
+            "for i in range(1, max_iter + 1):  # i: the step being taken",
+            *_indent(one_step),
+            f"if status == {_RUNNING}:",
+            f"    status = {_CODES[MAX_ITER]}",
+        ]
+
+    body = [
+        each("x_{j} = x[{j}]"),
+        *(f"{name} = P[{m}]" for m, name in enumerate(names)),
+        *([each("lo_{j} = lo[{j}]"), each("hi_{j} = hi[{j}]")] if box else []),
+        *(f"{s}_{k}_{j} = 0.0" for k, rule in enumerate(rules) for s in rule.state for j in J),
+        *start_trace,
+        *evaluate(),
+        "i = 0",
+        *record,
+        *gradient_norm,
+        f"best = 0; status = {_RUNNING}; sf = {sign}f; best_sf = sf",
+        "inf = math.inf",
+        "scale = max(1.0, abs(f))  # the start's scale",
+        f"ceiling = best_sf + {GROWTH_LIMIT!r} * scale",
+        f"floor = -{GROWTH_LIMIT**2!r} * scale",
+        "stop_below = tol if tol > 0 else -1.0",
+        "if not (-inf < f < inf and gnorm < inf):",
+        f"    status = {_CODES[UNDEFINED]}",
+        "elif gnorm <= stop_below:",
+        f"    status = {_CODES[CONVERGED]}",
+        f"if status == {_RUNNING}:",
+        *_indent(loop),
+        f"{each('x[{j}] = x_{j}')}",
+        f"return status, i, best, f, {trace_out}",
+    ]
+    signature = "def run(x, P, lo, hi, max_iter, tol, xtol, ftol, deadline):"
+    return "\n".join([signature, *_indent(body)])
+
+
+def _indent(lines: Sequence[str]) -> list[str]:
+    return ["    " + line for line in lines]
+
+
+def _norm(terms: Sequence[str], compiled: bool) -> str:
+    """Euclidean norm of ``terms``, as the engine takes it (``math.hypot``; numba's takes two)."""
+    if len(terms) == 1:
+        return f"abs({terms[0]})"
+    if len(terms) == 2 or not compiled:
+        return f"math.hypot({', '.join(terms)})"
+    return f"math.sqrt({' + '.join(f'({t}) * ({t})' for t in terms)})"
+
+
+# -- running it: CPython
+
+
+@functools.lru_cache(maxsize=64)
+def _python_loop(source: str):
+    namespace = {"math": math, "time": time}
+    exec(compile(source, "<symgd loop>", "exec"), namespace)  # generated from a checked formula
+    return namespace["run"]
+
+
+# -- running it: numba, cached on disk
+
+_NUMBA_HEADER = '''\
+"""A descent loop generated by symgd for one formula and step rule."""
+import math
+
+import numba
+import numpy as np
+
+FIRST_CAPACITY = {capacity}
+
+
+@numba.njit(cache=True)
+def _grow(a, rows):
+    grown = np.empty((rows, a.shape[1]))
+    grown[: a.shape[0]] = a
+    return grown
+
+
+'''
+
+_NUMBA_MANY = """
+
+@numba.njit(cache=True, parallel=True, error_model="numpy")
+def run_many(X, P, lo, hi, max_iter, tol, xtol, ftol, F, S, N):
+    for s in numba.prange(X.shape[1]):
+        x = X[:, s].copy()
+        S[s], N[s], _, F[s], _ = run_quiet(x, P, lo, hi, max_iter, tol, xtol, ftol, 0.0)
+        X[:, s] = x
+"""
+
+
+def numba_available() -> bool:
+    """Is numba installed (the extra ``symgd[fast]``)?"""
+    return importlib.util.find_spec("numba") is not None
+
+
+def cache_dir() -> Path:
+    """Where compiled loops are kept: ``$SYMGD_CACHE_DIR``, else ``~/.cache/symgd`` (``$XDG_CACHE_HOME``)."""
+    if os.environ.get("SYMGD_CACHE_DIR"):
+        return Path(os.environ["SYMGD_CACHE_DIR"])
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "symgd"
+
+
+def _numba_source(single: str, quiet: str) -> str:
+    decorator = '@numba.njit(cache=True, error_model="numpy")\n'
+    return (
+        _NUMBA_HEADER.format(capacity=_FIRST_CAPACITY)
+        + decorator
+        + single
+        + "\n\n\n"
+        + decorator
+        + quiet.replace("def run(", "def run_quiet(", 1)
+        + "\n"
+        + _NUMBA_MANY
+    )
+
+
+def _module_path(source: str) -> Path:
+    return cache_dir() / f"loop_{hashlib.sha256(source.encode()).hexdigest()[:24]}.py"
+
+
+def is_cached(source: str) -> bool:
+    """Has numba already compiled this loop on this machine (its cache files exist)?"""
+    path = _module_path(source)
+    return any((path.parent / "__pycache__").glob(f"{path.stem}.*.nbi"))
+
+
+@functools.lru_cache(maxsize=64)
+def _numba_module(source: str):
+    if not numba_available():
+        raise ArgumentError("backend='numba' needs numba: pip install 'symgd[fast]'")
+    path = _module_path(source)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if not path.exists():
+            partial = path.with_suffix(f".{os.getpid()}.tmp")
+            partial.write_text(source)
+            partial.replace(path)  # atomic: a concurrent run never reads half a file
+    except OSError as error:
+        raise ArgumentError(f"cannot write the compiled loop to {path.parent} ({error}); set SYMGD_CACHE_DIR") from None
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[path.stem] = module  # numba's cache locates a function by its module
+    spec.loader.exec_module(module)
+    return module
+
+
+# -- the entry points
+
+
+class Plan:
+    """The loops generated for one objective and step rule: ``source`` (the single-start
+    loop), and how to run it or its many-start twin."""
+
+    def __init__(self, objective, step: GradientTransformation, *, maximize: bool, box: bool, xtol, ftol, deadline):
+        evaluation = objective.evaluation_code
+        if evaluation is None or step.rules is None:
+            raise ArgumentError("this run cannot be generated")  # callers check `reason_not_generated` first
+        self.rules = step.rules
+        self.n = objective.n
+        self.P = _constants(self.rules)[1]
+        shape = {"maximize": maximize, "box": box, "xtol": bool(xtol), "ftol": bool(ftol)}
+        self.python = loop_source(evaluation, self.rules, self.n, deadline=deadline, **shape)
+        self.numba = _numba_source(
+            loop_source(evaluation, self.rules, self.n, compiled=True, **shape),
+            loop_source(evaluation, self.rules, self.n, compiled=True, trace=False, **shape),
+        )
+
+
+def reason_not_generated(
+    objective, step: GradientTransformation, *, callback=None, numba: bool = False, rules=None, keep_all=False
+) -> str | None:
+    """Why a run must use the general engine rather than a generated loop (None if it need not);
+    with ``numba``, why the numba loop cannot run it."""
+    if step.rules is None:
+        return "the line search, newton and custom step rules run on the general engine"
+    if callback is not None:
+        return "callbacks run on the general engine"
+    if numba and rules and rules.get("max_time") is not None:
+        return "max_time is checked by backend='python' only"
+    if numba and keep_all:
+        return "keep_history='all' runs on backend='python'"
+    if objective.evaluation_code is None:
+        return "the formula uses a function outside Python's math module"
+    return None
+
+
+def choose_backend(
+    backend: str,
+    objective,
+    step,
+    *,
+    maximize: bool,
+    rules: dict,
+    work: float,
+    callback=None,
+    batch=False,
+    keep_all=False,
+) -> str:
+    """What runs a descent: ``"numba"``, ``"python"`` (the generated loop in CPython) or
+    ``"engine"`` (the general numpy engine; for a batch, the vectorised multi-start).
+
+    ``work`` is the number of variable-steps (times the starts, for a batch);
+    ``"auto"`` picks numba when it would otherwise take more than `AUTO_SECONDS`,
+    or when numba has compiled this loop before.
+    """
+    if backend not in BACKENDS:
+        raise ArgumentError(f"unknown backend {backend!r}; choose one of: {', '.join(BACKENDS)}")
+    compiled = reason_not_generated(objective, step, callback=callback, numba=True, rules=rules, keep_all=keep_all)
+    if backend == "numba":
+        if not numba_available():
+            raise ArgumentError("backend='numba' needs numba: pip install 'symgd[fast]'")
+        if compiled:
+            raise ArgumentError(f"backend='numba' cannot run this: {compiled}")
+        return "numba"
+    if backend == "auto" and compiled is None and numba_available():
+        seconds = work * (_BATCH_STEP_SECONDS if batch else _PYTHON_STEP_SECONDS)
+        shape = {
+            "maximize": maximize,
+            "box": rules.get("bounds") is not None,
+            "xtol": rules["xtol"],
+            "ftol": rules["ftol"],
+        }
+        if seconds > AUTO_SECONDS or is_cached(Plan(objective, step, deadline=False, **shape).numba):
+            return "numba"
+    if batch or reason_not_generated(objective, step, callback=callback):
+        return "engine"
+    return "python"
+
+
+def descend(
+    objective,
+    x0,
+    step: GradientTransformation,
+    *,
+    backend: str = "python",
+    max_iter: int = 1000,
+    tol: float = 1e-8,
+    xtol: float = 0.0,
+    ftol: float = 0.0,
+    max_time: float | None = None,
+    bounds=None,
+    maximize: bool = False,
+) -> Result:
+    """`symgd.engine.descend` on ``objective`` by its generated loop (``backend`` "python" or "numba")."""
+    x, names, rules, box = setup(x0, objective.variables, bounds, max_iter, tol, xtol, ftol, max_time)
+    n = x.size
+    plan = Plan(objective, step, maximize=maximize, box=box is not None, xtol=xtol, ftol=ftol, deadline=bool(max_time))
+    lo, hi = box if box is not None else (np.full(n, -np.inf), np.full(n, np.inf))
+    args = (rules.max_iter, rules.tol, rules.xtol, rules.ftol)
+    if backend == "numba":
+        run = _numba_module(plan.numba).run
+        status, i, best, _, (X, F, G) = run(x, np.array(plan.P), lo, hi, *args, 0.0)
+        X, F, G = X.copy(), F.copy(), G.copy()  # not views of the loop's larger buffers
+    else:
+        deadline = time.perf_counter() + rules.max_time if rules.max_time else 0.0
+        run = _python_loop(plan.python)
+        status, i, best, _, (F, X, G) = run(x.tolist(), plan.P, lo.tolist(), hi.tolist(), *args, deadline)
+        X, F, G = np.array(X).T.copy(), np.array(F), np.array(G).T.copy()
+    history = History(X, F, G)
+    return finish(history, STATUS_NAMES[status], int(i), int(best), names, rules, maximize, box)
+
+
+def descend_many(
+    objective,
+    X0: Array,
+    step: GradientTransformation,
+    *,
+    max_iter: int = 1000,
+    tol: float = 1e-8,
+    xtol: float = 0.0,
+    ftol: float = 0.0,
+    max_time: None = None,
+    bounds=None,
+    maximize: bool = False,
+):
+    """`symgd.multistart.descend_many` by the numba loop, in parallel over the starts.
+
+    Each start follows exactly the single-start rules (divergence is checked at every step).
+    """
+    from .multistart import Starts
+
+    X = np.array(X0, dtype=float)
+    n, count = X.shape
+    _, _, rules, box = setup(X[:, 0], objective.variables, bounds, max_iter, tol, xtol, ftol, None)
+    if box is not None:
+        X = np.clip(X, box[0][:, None], box[1][:, None])
+    X0 = X.copy()
+    plan = Plan(objective, step, maximize=maximize, box=box is not None, xtol=xtol, ftol=ftol, deadline=False)
+    lo, hi = box if box is not None else (np.full(n, -np.inf), np.full(n, np.inf))
+    F, S, N = np.empty(count), np.empty(count, dtype=np.int64), np.empty(count, dtype=np.int64)
+    _numba_module(plan.numba).run_many(
+        X, np.array(plan.P), lo, hi, rules.max_iter, rules.tol, rules.xtol, rules.ftol, F, S, N
+    )
+    return Starts(x0=X0, x=X, fun=F, status=np.array(STATUS_NAMES, dtype=object)[S], nit=N)
