@@ -52,12 +52,14 @@ STATUS_NAMES = (CONVERGED, MAX_ITER, TIME, DIVERGED, UNDEFINED, XTOL, FTOL)
 _RUNNING = -1
 _CODES = {name: i for i, name in enumerate(STATUS_NAMES)}
 _FIRST_CAPACITY = 4096  # trace rows a numba loop allocates up front; doubled when full
+_BLOCK = 256  # starts a numba thread takes at a time
 
 #: ``backend="auto"`` compiles with numba when the run would otherwise take
 #: longer than this (seconds, a rough estimate), or when the loop is cached.
 AUTO_SECONDS = 2.0
 _PYTHON_STEP_SECONDS = 5e-7  # a generated Python step, per variable
 _BATCH_STEP_SECONDS = 4e-9  # a vectorised numpy step, per start and variable
+_AUTO_MAX_CODE = 20_000  # characters of inlined f and gradient "auto" still compiles
 
 
 # -- stage 3: f and its gradient as straight-line code on floats
@@ -169,126 +171,111 @@ def _constants(rules: Sequence[Rule]) -> tuple[list[str], list[float]]:
 # -- the loop
 
 
-def loop_source(
-    evaluation: str,
-    rules: Sequence[Rule],
-    n: int,
-    *,
-    maximize: bool = False,
-    box: bool = False,
-    xtol: bool = False,
-    ftol: bool = False,
-    deadline: bool = False,
-    trace: bool = True,
-    compiled: bool = False,
-) -> str:
-    """The source of ``run(x, P, lo, hi, max_iter, tol, xtol, ftol, deadline)`` for one problem.
+class _Pieces:
+    """The statements a generated loop is assembled from, for one problem shape.
 
-    It returns ``(status, i, best, f, trace)``, and leaves the end point in ``x``.
-    ``compiled`` writes it for numba: the trace in arrays rather than lists,
-    and no ``try``, since numba returns nan and inf where Python raises.
+    ``compiled`` writes them for numba: no ``try``, since numba returns nan
+    and inf where Python raises.
     """
-    J = range(n)
 
-    def each(template: str) -> str:
-        return "; ".join(template.format(j=j) for j in J)
+    def __init__(self, evaluation: str, rules: Sequence[Rule], n: int, *, maximize, box, xtol, ftol, compiled):
+        self.n, self.compiled, self.ftol = n, compiled, ftol
+        J = range(n)
+        self.each = each = lambda template: "; ".join(template.format(j=j) for j in J)
+        sign = "-" if maximize else ""
+        names, _ = _constants(rules)
+        self.setup = [
+            *(f"{name} = P[{m}]" for m, name in enumerate(names)),
+            *([each("lo_{j} = lo[{j}]"), each("hi_{j} = hi[{j}]")] if box else []),
+            "inf = math.inf",
+            "stop_below = tol if tol > 0 else -1.0",
+        ]
+        self.states = [f"{s}_{k}_{j}" for k, rule in enumerate(rules) for s in rule.state for j in J]
+        #: what each start carries from step to step
+        self.carried = ["f", "best_sf", "ceiling", "scale"]
+        self.carried += [f"x_{j}" for j in J] + [f"g_{j}" for j in J] + self.states
 
-    def evaluate() -> list[str]:
         if compiled:
-            return evaluation.splitlines()
-        nan = " = ".join(["f", *(f"g_{j}" for j in J)])
+            self.evaluate = evaluation.splitlines()
+        else:
+            nan = " = ".join(["f", *(f"g_{j}" for j in J)])
+            self.evaluate = ["try:", *_indent(evaluation.splitlines())]
+            self.evaluate += ["except (ArithmeticError, ValueError):", f"    {nan} = math.nan"]
+
+        if box:
+            projected = [f"p_{j}" for j in J]
+            self.gradient_norm = [each("p_{j} = x_{j} - min(max(x_{j} - " + sign + "g_{j}, lo_{j}), hi_{j})")]
+        else:
+            projected, self.gradient_norm = [f"g_{j}" for j in J], []
+        self.gradient_norm.append(f"gnorm = {_norm(projected, compiled)}")
+
+        self.start = [
+            f"sf = {sign}f; best_sf = sf",
+            "scale = max(1.0, abs(f))  # the start's scale",
+            f"ceiling = best_sf + {GROWTH_LIMIT!r} * scale",
+            f"floor = -{GROWTH_LIMIT**2!r} * scale",
+            f"status = {_RUNNING}",
+            "if not (-inf < f < inf and gnorm < inf):",
+            f"    status = {_CODES[UNDEFINED]}",
+            "elif gnorm <= stop_below:",
+            f"    status = {_CODES[CONVERGED]}",
+        ]
+
+        move = [each("u_{j} = " + sign + "g_{j}")]
+        for k, rule in enumerate(rules):
+            move += _inline(rule.body, rule.prelude, rule.state, tuple(rule.constants), k, n)
+        if any(re.search(r"\bt\b", line) for line in move):
+            move.insert(0, "t = float(i)")  # powers of a float by a float: C's pow, as CPython and numpy take it
+        if xtol:
+            move.append(each("o_{j} = x_{j}"))
+        move.append(each("x_{j} = min(max(x_{j} + u_{j}, lo_{j}), hi_{j})" if box else "x_{j} = x_{j} + u_{j}"))
+        self.move = move
+
+        self.stops = []
+        if xtol:
+            self.stops += [f"if {_norm([f'x_{j} - o_{j}' for j in J], compiled)} <= xtol:", *_stop(XTOL)]
+        if ftol:
+            self.stops += ["if abs(sf - sf_old) <= ftol * max(1.0, abs(sf), abs(sf_old)):", *_stop(FTOL)]
+        self.sign = sign
+
+    def step(self, record: Sequence[str] = (), deadline: bool = False) -> list[str]:
+        """One step from ``x_j``, ``g_j``: the move, f and the gradient there, and the stopping
+        rules, which ``break`` with a status."""
         return [
-            "try:",
-            *_indent(evaluation.splitlines()),
-            "except (ArithmeticError, ValueError):",
-            f"    {nan} = math.nan",
+            *(["if time.perf_counter() > deadline:", "    i -= 1", *_stop(TIME)] if deadline else []),
+            *self.move,
+            *self.evaluate,
+            *record,
+            *self.gradient_norm,
+            *(["sf_old = sf"] if self.ftol else []),
+            f"sf = {self.sign}f",
+            "if not (floor < sf < ceiling and gnorm < inf):",
+            *_stop(DIVERGED),
+            "if sf < best_sf:",
+            "    best = i; best_sf = sf",
+            "    magnitude = sf if sf > 0 else -sf",
+            f"    ceiling = sf + {GROWTH_LIMIT!r} * (magnitude if magnitude > scale else scale)",
+            *self.stops,
+            "if gnorm <= stop_below:",
+            *_stop(CONVERGED),
         ]
 
-    if box:
-        projected = [f"p_{j}" for j in J]
-        gradient_norm = [
-            each("p_{j} = x_{j} - min(max(x_{j} - " + ("-" if maximize else "") + "g_{j}, lo_{j}), hi_{j})")
-        ]
-    else:
-        projected, gradient_norm = [f"g_{j}" for j in J], []
-    gradient_norm.append(f"gnorm = {_norm(projected, compiled)}")
 
-    if not trace:
-        record = []
-    elif compiled:
+def _stop(status: str) -> list[str]:
+    return [f"    status = {_CODES[status]}", "    break"]
+
+
+def single_source(pieces: _Pieces, deadline: bool = False) -> str:
+    """``run(x, P, lo, hi, max_iter, tol, xtol, ftol, deadline) -> (status, i, best, f, trace)``:
+    one start, with its trace; the end point is left in ``x``."""
+    each, n = pieces.each, pieces.n
+    if pieces.compiled:
         record = [f"TF[i, 0] = f; {each('TX[i, {j}] = x_{j}')}; {each('TG[i, {j}] = g_{j}')}"]
-    else:
-        record = [f"add_f(f); {each('add_x{j}(x_{j})')}; {each('add_g{j}(g_{j})')}"]
-
-    names, _ = _constants(rules)
-    sign = "-" if maximize else ""
-    step = [each("u_{j} = " + sign + "g_{j}")]
-    for k, rule in enumerate(rules):
-        step += _inline(rule.body, rule.prelude, rule.state, tuple(rule.constants), k, n)
-    if any(re.search(r"\bt\b", line) for line in step):
-        step.insert(0, "t = float(i)")  # powers of a float by a float: C's pow, as CPython and numpy take it
-    if xtol:
-        step.append(each("o_{j} = x_{j}"))
-    if box:
-        step.append(each("x_{j} = min(max(x_{j} + u_{j}, lo_{j}), hi_{j})"))
-    else:
-        step.append(each("x_{j} = x_{j} + u_{j}"))
-
-    stops = []
-    if xtol:
-        stops += [
-            f"if {_norm([f'x_{j} - o_{j}' for j in J], compiled)} <= xtol:",
-            f"    status = {_CODES[XTOL]}",
-            "    break",
-        ]
-    if ftol:
-        stops += [
-            "if abs(sf - sf_old) <= ftol * max(1.0, abs(sf), abs(sf_old)):",
-            f"    status = {_CODES[FTOL]}",
-            "    break",
-        ]
-
-    if compiled:
         start_trace = [
             "cap = min(max_iter, FIRST_CAPACITY) + 1",
             f"TX = np.empty((cap, {n})); TF = np.empty((cap, 1)); TG = np.empty((cap, {n}))",
         ]
-        trace_out = "(TX[: i + 1], TF[: i + 1, 0], TG[: i + 1])"
-    else:
-        start_trace = [
-            "TF = []; add_f = TF.append",
-            each("TX_{j} = []; add_x{j} = TX_{j}.append"),
-            each("TG_{j} = []; add_g{j} = TG_{j}.append"),
-        ]
-        trace_out = f"(TF, [{', '.join(f'TX_{j}' for j in J)}], [{', '.join(f'TG_{j}' for j in J)}])"
-    if not trace:
-        start_trace, trace_out = [], "None"
-
-    one_step = [
-        *(
-            ["if time.perf_counter() > deadline:", "    i -= 1", f"    status = {_CODES[TIME]}", "    break"]
-            if deadline
-            else []
-        ),
-        *step,
-        *evaluate(),
-        *record,
-        *gradient_norm,
-        *(["sf_old = sf"] if ftol else []),
-        f"sf = {sign}f",
-        "if not (floor < sf < ceiling and gnorm < inf):",
-        f"    status = {_CODES[DIVERGED]}",
-        "    break",
-        "if sf < best_sf:",
-        "    best = i; best_sf = sf",
-        "    size = sf if sf > 0 else -sf",
-        f"    ceiling = sf + {GROWTH_LIMIT!r} * (size if size > scale else scale)",
-        *stops,
-        "if gnorm <= stop_below:",
-        f"    status = {_CODES[CONVERGED]}",
-        "    break",
-    ]
-    if compiled and trace:
+        trace = "(TX[: i + 1], TF[: i + 1, 0], TG[: i + 1])"
         # numba keeps a loop fast only while the trace arrays it writes are not reassigned:
         # the steps run in blocks that fit the arrays, which grow between blocks
         loop = [
@@ -296,7 +283,7 @@ def loop_source(
             "while True:",
             "    last = min(cap, max_iter + 1)",
             "    for i in range(first, last):  # i: the step being taken",
-            *_indent(_indent(one_step)),
+            *_indent(_indent(pieces.step(record))),
             f"    if status != {_RUNNING}:",
             "        break",
             "    if last == max_iter + 1:",
@@ -307,40 +294,101 @@ def loop_source(
             "    first = last",
         ]
     else:
+        record = [f"add_f(f); {each('add_x{j}(x_{j})')}; {each('add_g{j}(g_{j})')}"]
+        start_trace = [
+            "TF = []; add_f = TF.append",
+            each("TX_{j} = []; add_x{j} = TX_{j}.append"),
+            each("TG_{j} = []; add_g{j} = TG_{j}.append"),
+        ]
+        trace = f"(TF, [{each('TX_{j}').replace(';', ',')}], [{each('TG_{j}').replace(';', ',')}])"
         loop = [
             "for i in range(1, max_iter + 1):  # i: the step being taken",
-            *_indent(one_step),
+            *_indent(pieces.step(record, deadline)),
             f"if status == {_RUNNING}:",
             f"    status = {_CODES[MAX_ITER]}",
         ]
-
     body = [
+        *pieces.setup,
         each("x_{j} = x[{j}]"),
-        *(f"{name} = P[{m}]" for m, name in enumerate(names)),
-        *([each("lo_{j} = lo[{j}]"), each("hi_{j} = hi[{j}]")] if box else []),
-        *(f"{s}_{k}_{j} = 0.0" for k, rule in enumerate(rules) for s in rule.state for j in J),
+        *(f"{state} = 0.0" for state in pieces.states),
         *start_trace,
-        *evaluate(),
-        "i = 0",
+        *pieces.evaluate,
+        "i = 0; best = 0",
         *record,
-        *gradient_norm,
-        f"best = 0; status = {_RUNNING}; sf = {sign}f; best_sf = sf",
-        "inf = math.inf",
-        "scale = max(1.0, abs(f))  # the start's scale",
-        f"ceiling = best_sf + {GROWTH_LIMIT!r} * scale",
-        f"floor = -{GROWTH_LIMIT**2!r} * scale",
-        "stop_below = tol if tol > 0 else -1.0",
-        "if not (-inf < f < inf and gnorm < inf):",
-        f"    status = {_CODES[UNDEFINED]}",
-        "elif gnorm <= stop_below:",
-        f"    status = {_CODES[CONVERGED]}",
+        *pieces.gradient_norm,
+        *pieces.start,
         f"if status == {_RUNNING}:",
         *_indent(loop),
-        f"{each('x[{j}] = x_{j}')}",
-        f"return status, i, best, f, {trace_out}",
+        each("x[{j}] = x_{j}"),
+        f"return status, i, best, f, {trace}",
     ]
-    signature = "def run(x, P, lo, hi, max_iter, tol, xtol, ftol, deadline):"
-    return "\n".join([signature, *_indent(body)])
+    return "\n".join(["def run(x, P, lo, hi, max_iter, tol, xtol, ftol, deadline):", *_indent(body)])
+
+
+def many_source(pieces: _Pieces) -> str:
+    """``run_many(X, P, lo, hi, max_iter, tol, xtol, ftol, F, S, N)`` for numba: every column of
+    ``X`` (n, starts) by the single-start rules, without traces; the end points are left in ``X``,
+    f there in ``F``, the status codes in ``S`` and the steps taken in ``N``.
+
+    Threads take blocks of starts; within a block each step is taken for every running start
+    in turn, so the processor overlaps the starts' independent work.
+    """
+    each, carried = pieces.each, pieces.carried
+    # what a start carries, in one row per start; sf and floor follow from f and scale
+    load = [f"{name} = V[s, {k}]" for k, name in enumerate(carried)]
+    load.append(f"sf = {pieces.sign}f; floor = -{GROWTH_LIMIT**2!r} * scale")
+    save = [f"V[s, {k}] = {name}" for k, name in enumerate(carried)]
+    block = [
+        "b0 = b * BLOCK",
+        "count = min(starts, b0 + BLOCK) - b0",
+        f"V = np.empty((count, {len(carried)})); ST = np.empty(count, np.int64); IT = np.zeros(count, np.int64)",
+        "running = 0",
+        "for s in range(count):",
+        *_indent(
+            [
+                each("x_{j} = X[{j}, b0 + s]"),
+                *(f"{state} = 0.0" for state in pieces.states),
+                *pieces.evaluate,
+                *pieces.gradient_norm,
+                *pieces.start,
+                "ST[s] = status",
+                f"running += status == {_RUNNING}",
+                *save,
+            ]
+        ),
+        "for i in range(1, max_iter + 1):  # i: the step being taken",
+        "    if running == 0:",
+        "        break",
+        "    for s in range(count):",
+        f"        if ST[s] != {_RUNNING}:",
+        "            continue",
+        *_indent(
+            _indent(
+                [
+                    *load,
+                    f"status = {_RUNNING}",
+                    "while True:  # one pass; the stopping rules break out of it",
+                    *_indent(pieces.step()),
+                    "    break",
+                    *save,
+                    f"if status != {_RUNNING}:",
+                    "    ST[s] = status; IT[s] = i; running -= 1",
+                ]
+            )
+        ),
+        "for s in range(count):",
+        f"    if ST[s] == {_RUNNING}:",
+        f"        ST[s] = {_CODES[MAX_ITER]}; IT[s] = max_iter",
+        "    S[b0 + s] = ST[s]; N[b0 + s] = IT[s]; F[b0 + s] = V[s, 0]",
+        *_indent([each(f"X[{{j}}, b0 + s] = V[s, {carried.index('x_0')} + {{j}}]")]),
+    ]
+    body = [
+        *pieces.setup,
+        "starts = X.shape[1]",
+        "for b in numba.prange((starts + BLOCK - 1) // BLOCK):",
+        *_indent(block),
+    ]
+    return "\n".join(["def run_many(X, P, lo, hi, max_iter, tol, xtol, ftol, F, S, N):", *_indent(body)])
 
 
 def _indent(lines: Sequence[str]) -> list[str]:
@@ -376,6 +424,7 @@ import numba
 import numpy as np
 
 FIRST_CAPACITY = {capacity}
+BLOCK = {block}
 
 
 @numba.njit(cache=True)
@@ -386,16 +435,6 @@ def _grow(a, rows):
 
 
 '''
-
-_NUMBA_MANY = """
-
-@numba.njit(cache=True, parallel=True, error_model="numpy")
-def run_many(X, P, lo, hi, max_iter, tol, xtol, ftol, F, S, N):
-    for s in numba.prange(X.shape[1]):
-        x = X[:, s].copy()
-        S[s], N[s], _, F[s], _ = run_quiet(x, P, lo, hi, max_iter, tol, xtol, ftol, 0.0)
-        X[:, s] = x
-"""
 
 
 def numba_available() -> bool:
@@ -410,18 +449,10 @@ def cache_dir() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "symgd"
 
 
-def _numba_source(single: str, quiet: str) -> str:
-    decorator = '@numba.njit(cache=True, error_model="numpy")\n'
-    return (
-        _NUMBA_HEADER.format(capacity=_FIRST_CAPACITY)
-        + decorator
-        + single
-        + "\n\n\n"
-        + decorator
-        + quiet.replace("def run(", "def run_quiet(", 1)
-        + "\n"
-        + _NUMBA_MANY
-    )
+def _numba_source(pieces: _Pieces) -> str:
+    single = '@numba.njit(cache=True, error_model="numpy")\n' + single_source(pieces)
+    many = '@numba.njit(cache=True, parallel=True, error_model="numpy")\n' + many_source(pieces)
+    return _NUMBA_HEADER.format(capacity=_FIRST_CAPACITY, block=_BLOCK) + single + "\n\n\n" + many + "\n"
 
 
 def _module_path(source: str) -> Path:
@@ -431,7 +462,14 @@ def _module_path(source: str) -> Path:
 def is_cached(source: str) -> bool:
     """Has numba already compiled this loop on this machine (its cache files exist)?"""
     path = _module_path(source)
-    return any((path.parent / "__pycache__").glob(f"{path.stem}.*.nbi"))
+    if path not in _CACHED:
+        if not any((path.parent / "__pycache__").glob(f"{path.stem}.*.nbi")):
+            return False
+        _CACHED.add(path)
+    return True
+
+
+_CACHED: set[Path] = set()  # loops seen compiled: they stay so
 
 
 @functools.lru_cache(maxsize=64)
@@ -465,15 +503,19 @@ class Plan:
         evaluation = objective.evaluation_code
         if evaluation is None or step.rules is None:
             raise ArgumentError("this run cannot be generated")  # callers check `reason_not_generated` first
-        self.rules = step.rules
         self.n = objective.n
-        self.P = _constants(self.rules)[1]
-        shape = {"maximize": maximize, "box": box, "xtol": bool(xtol), "ftol": bool(ftol)}
-        self.python = loop_source(evaluation, self.rules, self.n, deadline=deadline, **shape)
-        self.numba = _numba_source(
-            loop_source(evaluation, self.rules, self.n, compiled=True, **shape),
-            loop_source(evaluation, self.rules, self.n, compiled=True, trace=False, **shape),
-        )
+        self.P = _constants(step.rules)[1]
+        shapes = tuple((r.body, r.prelude, r.state, tuple(r.constants)) for r in step.rules)
+        self.python, self.numba = _sources(evaluation, shapes, self.n, maximize, box, bool(xtol), bool(ftol), deadline)
+
+
+@functools.lru_cache(maxsize=128)
+def _sources(evaluation, shapes, n, maximize, box, xtol, ftol, deadline) -> tuple[str, str]:
+    """The Python loop and the numba module for rules of these shapes (their constants are run-time values)."""
+    rules = [Rule(body, dict.fromkeys(names, 0.0), state, prelude) for body, prelude, state, names in shapes]
+    shape = {"maximize": maximize, "box": box, "xtol": xtol, "ftol": ftol}
+    python = single_source(_Pieces(evaluation, rules, n, compiled=False, **shape), deadline)
+    return python, _numba_source(_Pieces(evaluation, rules, n, compiled=True, **shape))
 
 
 def reason_not_generated(
@@ -522,7 +564,8 @@ def choose_backend(
         if compiled:
             raise ArgumentError(f"backend='numba' cannot run this: {compiled}")
         return "numba"
-    if backend == "auto" and compiled is None and numba_available():
+    small = len(objective.evaluation_code or "") <= _AUTO_MAX_CODE  # LLVM takes long on huge formulas
+    if backend == "auto" and compiled is None and small and numba_available():
         seconds = work * (_BATCH_STEP_SECONDS if batch else _PYTHON_STEP_SECONDS)
         shape = {
             "maximize": maximize,

@@ -23,6 +23,7 @@ array([-16.])
 
 from __future__ import annotations
 
+import functools
 import inspect
 import math
 from collections.abc import Callable
@@ -106,12 +107,17 @@ def from_rule(rule: Rule) -> GradientTransformation:
         ]
     )
     namespace = {**_ARRAY_FUNCTIONS, **rule.constants}
-    exec(compile(source, "<symgd rule>", "exec"), namespace)  # our own rule text, never user input
+    exec(_compiled(source), namespace)  # our own rule text, never user input
 
     def init(x, problem):
         return (0, *(np.zeros_like(x) for _ in rule.state))
 
     return GradientTransformation(init, namespace["update"], rules=(rule,))
+
+
+@functools.lru_cache(maxsize=64)
+def _compiled(source: str):
+    return compile(source, "<symgd rule>", "exec")
 
 
 # -- building blocks
