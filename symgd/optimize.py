@@ -136,11 +136,14 @@ def minimize(
     if restarts is not None:
         return _multistart(obj, step, hess, x0, restarts, domain, seed, keep_history, maximize, rules, backend)
     start = obj.point(x0)
-    if optimizer == "gd" and not line_search and not callable(lr):
-        _check_learning_rate(obj, start, default_learning_rate("gd") if lr is None else float(lr))
     runner = kernel.choose_backend(
         backend, obj, step, callback=callback, maximize=maximize, rules=rules, work=float(max_iter) * obj.n
     )
+    if runner == "engine":
+        _ = obj.compiled_value, obj.compiled_grad  # what the run needs, before the optional check below
+    if optimizer == "gd" and not line_search and not callable(lr):
+        # spends what is left of the formula's time budget on the Hessian, if it can
+        _check_learning_rate(obj, start, default_learning_rate("gd") if lr is None else float(lr))
     return _note_corner(obj, _descend(runner, obj, start, step, hess, maximize, rules, callback))
 
 

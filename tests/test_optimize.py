@@ -111,3 +111,21 @@ def test_result_knows_its_objective_for_verify():
     bare = symgd.descend(lambda x: float(x @ x), lambda x: 2 * x, [1.0], symgd.optimizers.gd(0.25))
     with pytest.raises(ArgumentError, match="pass the formula or Objective"):
         bare.verify()
+
+
+@pytest.mark.parametrize("backend", ["python", "auto"])
+def test_the_learning_rate_check_never_starves_the_run(monkeypatch, backend):
+    # the Hessian (for the optional lr warning) comes after everything the run needs, so a
+    # Hessian that exhausts the formula's time budget costs the warning, not the run
+    import time as clock
+
+    from symgd import derive
+
+    def slow_hessian(*args, **kwargs):
+        clock.sleep(0.5)
+        raise AssertionError("the time budget should have stopped this")
+
+    monkeypatch.setattr(derive, "hessian", slow_hessian)
+    obj = symgd.Objective("(x - 3)^2 + 2(y + 1)^2", limits=symgd.Limits(time_budget=0.3))
+    res = symgd.minimize(obj, [0.0, 0.0], lr=0.05, max_iter=5000, tol=1e-6, backend=backend)
+    assert res.success
