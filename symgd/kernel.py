@@ -459,17 +459,18 @@ def _module_path(source: str) -> Path:
     return cache_dir() / f"loop_{hashlib.sha256(source.encode()).hexdigest()[:24]}.py"
 
 
-def is_cached(source: str) -> bool:
-    """Has numba already compiled this loop on this machine (its cache files exist)?"""
-    path = _module_path(source)
-    if path not in _CACHED:
-        if not any((path.parent / "__pycache__").glob(f"{path.stem}.*.nbi")):
+def is_cached(source: str, function: str = "run") -> bool:
+    """Has numba compiled ``function`` (``"run"`` or ``"run_many"``) of this loop on this machine before?"""
+    index = _module_path(source)
+    index = index.parent / "__pycache__" / f"{index.stem}.{function}-*.nbi"
+    if index not in _CACHED:
+        if not any(index.parent.glob(index.name)):
             return False
-        _CACHED.add(path)
+        _CACHED.add(index)
     return True
 
 
-_CACHED: set[Path] = set()  # loops seen compiled: they stay so
+_CACHED: set[Path] = set()  # compiled loops seen: they stay compiled
 
 
 @functools.lru_cache(maxsize=64)
@@ -573,7 +574,8 @@ def choose_backend(
             "xtol": rules["xtol"],
             "ftol": rules["ftol"],
         }
-        if seconds > AUTO_SECONDS or is_cached(Plan(objective, step, deadline=False, **shape).numba):
+        plan = Plan(objective, step, deadline=False, **shape)
+        if seconds > AUTO_SECONDS or is_cached(plan.numba, "run_many" if batch else "run"):
             return "numba"
     if batch or reason_not_generated(objective, step, callback=callback):
         return "engine"
