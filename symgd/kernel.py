@@ -41,6 +41,7 @@ from .compiler import _as_floats, _fewer_operations
 from .engine import GROWTH_LIMIT, finish, setup
 from .errors import ArgumentError
 from .limits import guarded
+from .multistart import CHECK_EVERY, Starts
 from .optimizers import GradientTransformation, Rule
 from .result import CONVERGED, DIVERGED, FTOL, MAX_ITER, TIME, UNDEFINED, XTOL, History, Result
 
@@ -179,7 +180,7 @@ class _Pieces:
     """
 
     def __init__(self, evaluation: str, rules: Sequence[Rule], n: int, *, maximize, box, xtol, ftol, compiled):
-        self.n, self.compiled, self.ftol = n, compiled, ftol
+        self.n, self.compiled, self.xtol, self.ftol = n, compiled, xtol, ftol
         J = range(n)
         self.each = each = lambda template: "; ".join(template.format(j=j) for j in J)
         sign = "-" if maximize else ""
@@ -326,23 +327,84 @@ def single_source(pieces: _Pieces, deadline: bool = False) -> str:
 
 
 def many_source(pieces: _Pieces) -> str:
-    """``run_many(X, P, lo, hi, max_iter, tol, xtol, ftol, F, S, N)`` for numba: every column of
-    ``X`` (n, starts) by the single-start rules, without traces; the end points are left in ``X``,
-    f there in ``F``, the status codes in ``S`` and the steps taken in ``N``.
+    """``run_many(X, P, lo, hi, max_iter, tol, xtol, ftol, every, F, S, N)`` for numba: every
+    column of ``X`` (n, starts) by the rules of `symgd.multistart.descend_many` (f and divergence
+    checked every ``every`` steps and at the last), without traces. The end points are left in
+    ``X``, f there in ``F``, the status codes in ``S``, the steps taken in ``N`` (-1: none).
 
-    Threads take blocks of starts; within a block each step is taken for every running start
-    in turn, so the processor overlaps the starts' independent work.
+    Threads take blocks of starts. Within a block the running starts are kept packed at the
+    front of its arrays, and each step is taken for all of them in one loop without a branch,
+    which the compiler runs several starts at a time in vector registers; a start that stops
+    is moved out after the step. A step that checks nothing leaves f unused, and the compiler
+    drops its computation.
     """
-    each, carried = pieces.each, pieces.carried
-    # what a start carries, in one row per start; sf and floor follow from f and scale
-    load = [f"{name} = V[s, {k}]" for k, name in enumerate(carried)]
-    load.append(f"sf = {pieces.sign}f; floor = -{GROWTH_LIMIT**2!r} * scale")
-    save = [f"V[s, {k}] = {name}" for k, name in enumerate(carried)]
+    each, n, sign = pieces.each, pieces.n, pieces.sign
+    carried = [*(f"x_{j}" for j in range(n)), *(f"g_{j}" for j in range(n)), *pieces.states, "f", "best_sf", "scale"]
+    arrays = {name: f"A{k}" for k, name in enumerate(carried)}
+    load = [f"{name} = {arrays[name]}[s]" for name in carried]
+
+    def code(status: str, test: str) -> str:  # the first rule that holds gives the status
+        return f"code = {_CODES[status]} if (code == {_RUNNING}) & ({test}) else code"
+
+    def step(check: bool, stops: bool) -> list[str]:
+        """One step for every running start of the block; ``stops``: whether a start can stop."""
+        lines = [*load, *pieces.move, *pieces.evaluate]
+        if stops:
+            lines += [*pieces.gradient_norm, f"code = {_RUNNING}"]
+            if pieces.xtol:
+                lines.append(code(XTOL, f"{_norm([f'x_{j} - o_{j}' for j in range(n)], True)} <= xtol"))
+        if check:
+            lines += [
+                f"sf_old = {sign}{arrays['f']}[s]; sf = {sign}f",
+                "best_sf = sf if not best_sf <= sf else best_sf  # nan wins, as in numpy's minimum",
+                f"sane = sf - best_sf <= {GROWTH_LIMIT!r} * max(abs(best_sf), scale)",
+                f"sane = sane & (sf >= -{GROWTH_LIMIT**2!r} * scale)  # not unbounded below",
+                code(DIVERGED, "not sane"),
+            ]
+            if pieces.ftol:
+                lines.append(code(FTOL, "abs(sf - sf_old) <= ftol * max(1.0, max(abs(sf), abs(sf_old)))"))
+        if stops:
+            lines += [code(CONVERGED, "gnorm <= stop_below"), "C[s] = code", f"stopped += code != {_RUNNING}"]
+        kept = carried if check else carried[:-3]  # f and best_sf change only where they are checked
+        return lines + [f"{arrays[name]}[s] = {name}" for name in kept]
+
+    def steps(check: bool) -> list[str]:
+        loop = "for s in range(running):"
+        if check:
+            return ["stopped = 0", loop, *_indent(step(True, True))]
+        # between checks only the gradient and xtol can stop a start; without them, nothing can
+        if pieces.xtol:
+            return ["stopped = 0", loop, *_indent(step(False, True))]
+        return [
+            "stopped = 0",
+            "if measure:",
+            "    " + loop,
+            *_indent(_indent(step(False, True))),
+            "else:",
+            "    " + loop,
+            *_indent(_indent(step(False, False))),
+        ]
+
+    swap = [f"{a}[s] = {a}[running]" for a in arrays.values()]
+    pack = [  # move the starts that stopped at step i out, keeping the running ones at the front
+        "s = 0",
+        "while stopped and s < running:",
+        f"    if C[s] == {_RUNNING}:",
+        "        s += 1",
+        "        continue",
+        "    k = b0 + ID[s]",
+        "    S[k] = C[s]; N[k] = i if C[s] != " + str(_CODES[UNDEFINED]) + " else -1",
+        *(f"    X[{j}, k] = {arrays[f'x_{j}']}[s]" for j in range(n)),
+        "    running -= 1; stopped -= 1",
+        "    ID[s] = ID[running]; C[s] = C[running]",
+        *_indent(swap),
+    ]
     block = [
         "b0 = b * BLOCK",
         "count = min(starts, b0 + BLOCK) - b0",
-        f"V = np.empty((count, {len(carried)})); ST = np.empty(count, np.int64); IT = np.zeros(count, np.int64)",
-        "running = 0",
+        *(f"{a} = np.empty(count)" for a in arrays.values()),
+        "ID = np.arange(count); C = np.empty(count, np.int64)",
+        "running = count; stopped = 0; i = 0",
         "for s in range(count):",
         *_indent(
             [
@@ -350,45 +412,36 @@ def many_source(pieces: _Pieces) -> str:
                 *(f"{state} = 0.0" for state in pieces.states),
                 *pieces.evaluate,
                 *pieces.gradient_norm,
-                *pieces.start,
-                "ST[s] = status",
-                f"running += status == {_RUNNING}",
-                *save,
+                f"sf = {sign}f; best_sf = sf; scale = max(1.0, abs(sf))",
+                f"code = {_RUNNING}",
+                "if not (-inf < sf < inf and gnorm < inf):",
+                f"    code = {_CODES[UNDEFINED]}",
+                "elif gnorm <= stop_below:",
+                f"    code = {_CODES[CONVERGED]}",
+                f"C[s] = code; stopped += code != {_RUNNING}",
+                *(f"{arrays[name]}[s] = {name}" for name in carried),
             ]
         ),
+        *pack,
         "for i in range(1, max_iter + 1):  # i: the step being taken",
         "    if running == 0:",
         "        break",
-        "    for s in range(count):",
-        f"        if ST[s] != {_RUNNING}:",
-        "            continue",
-        *_indent(
-            _indent(
-                [
-                    *load,
-                    f"status = {_RUNNING}",
-                    "while True:  # one pass; the stopping rules break out of it",
-                    *_indent(pieces.step()),
-                    "    break",
-                    *save,
-                    f"if status != {_RUNNING}:",
-                    "    ST[s] = status; IT[s] = i; running -= 1",
-                ]
-            )
-        ),
-        "for s in range(count):",
-        f"    if ST[s] == {_RUNNING}:",
-        f"        ST[s] = {_CODES[MAX_ITER]}; IT[s] = max_iter",
-        "    S[b0 + s] = ST[s]; N[b0 + s] = IT[s]; F[b0 + s] = V[s, 0]",
-        *_indent([each(f"X[{{j}}, b0 + s] = V[s, {carried.index('x_0')} + {{j}}]")]),
+        "    if i % every == 0 or i == max_iter:",
+        *_indent(_indent(steps(check=True))),
+        "    else:",
+        *_indent(_indent(steps(check=False))),
+        *_indent(pack),
+        "for s in range(running):  # ran out of steps",
+        "    k = b0 + ID[s]",
+        f"    S[k] = {_CODES[MAX_ITER]}; N[k] = max_iter",
+        *(f"    X[{j}, k] = {arrays[f'x_{j}']}[s]" for j in range(n)),
+        "for k in range(b0, b0 + count):  # f at every end point",
+        *_indent([each("x_{j} = X[{j}, k]"), *pieces.evaluate, "F[k] = f"]),
     ]
-    body = [
-        *pieces.setup,
-        "starts = X.shape[1]",
-        "for b in numba.prange((starts + BLOCK - 1) // BLOCK):",
-        *_indent(block),
-    ]
-    return "\n".join(["def run_many(X, P, lo, hi, max_iter, tol, xtol, ftol, F, S, N):", *_indent(body)])
+    body = [*pieces.setup, "measure = tol > 0", "starts = X.shape[1]"]
+    body += ["for b in numba.prange((starts + BLOCK - 1) // BLOCK):", *_indent(block)]
+    signature = "def run_many(X, P, lo, hi, max_iter, tol, xtol, ftol, every, F, S, N):"
+    return "\n".join([signature, *_indent(body)])
 
 
 def _indent(lines: Sequence[str]) -> list[str]:
@@ -632,8 +685,6 @@ def descend_many(
 
     Each start follows exactly the single-start rules (divergence is checked at every step).
     """
-    from .multistart import Starts
-
     X = np.array(X0, dtype=float)
     n, count = X.shape
     _, _, rules, box = setup(X[:, 0], objective.variables, bounds, max_iter, tol, xtol, ftol, None)
@@ -643,7 +694,8 @@ def descend_many(
     plan = Plan(objective, step, maximize=maximize, box=box is not None, xtol=xtol, ftol=ftol, deadline=False)
     lo, hi = box if box is not None else (np.full(n, -np.inf), np.full(n, np.inf))
     F, S, N = np.empty(count), np.empty(count, dtype=np.int64), np.empty(count, dtype=np.int64)
-    _numba_module(plan.numba).run_many(
-        X, np.array(plan.P), lo, hi, rules.max_iter, rules.tol, rules.xtol, rules.ftol, F, S, N
-    )
+    every = 1 if rules.ftol else CHECK_EVERY
+    args = (rules.max_iter, rules.tol, rules.xtol, rules.ftol, every, F, S, N)
+    _numba_module(plan.numba).run_many(X, np.array(plan.P), lo, hi, *args)
+    N[N < 0] = max(0, int(N.max()))  # never started (undefined): counted to the last step, as descend_many does
     return Starts(x0=X0, x=X, fun=F, status=np.array(STATUS_NAMES, dtype=object)[S], nit=N)

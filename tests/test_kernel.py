@@ -232,3 +232,27 @@ def test_generated_source_is_readable():
     assert "def run(" in plan.python and "u_0 = -lr_0 * u_0" in plan.python
     compile(plan.python, "<test>", "exec")
     assert math.isclose(plan.P[0], 0.2)
+
+
+@needs_numba
+def test_multistart_rules_with_bounds_xtol_ftol_and_ascent(symgd_cache):
+    options = {
+        "restarts": 300,
+        "domain": (-3, 3),
+        "seed": 2,
+        "lr": 0.01,
+        "max_iter": 150,
+        "tol": 1e-3,
+        "bounds": [(-2.5, 2.5), (None, 0.4)],
+        "xtol": 3e-5,
+        "ftol": 1e-16,
+    }
+    runs = {
+        b: symgd.maximize("-(x^2 - 1)^2 - (y - 0.5)^2 + 0.01x^3", backend=b, **options) for b in ("python", "numba")
+    }
+    python, numba = runs["python"].starts, runs["numba"].starts
+    assert {"xtol", "max_iter", "converged"} <= set(python.status)  # the rules at work
+    assert list(numba.status) == list(python.status)
+    np.testing.assert_array_equal(numba.nit, python.nit)
+    np.testing.assert_allclose(numba.x, python.x, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(numba.fun, python.fun, rtol=1e-12)
