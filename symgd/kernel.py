@@ -10,7 +10,7 @@ the step rule is inlined per coordinate from its one text
 rules, divergence tests and messages are the engine's, so results agree with
 it to rounding. numba compiles the same source, caches it on disk keyed by the
 source (the formula, the rule and the options that shape the loop), and runs
-multi-start in parallel over the starts.
+multi-start (by the rules of `symgd.multistart.descend_many`) in parallel.
 
 >>> from symgd import Objective
 >>> from symgd.optimizers import gd
@@ -681,10 +681,8 @@ def descend_many(
     bounds=None,
     maximize: bool = False,
 ):
-    """`symgd.multistart.descend_many` by the numba loop, in parallel over the starts.
-
-    Each start follows exactly the single-start rules (divergence is checked at every step).
-    """
+    """`symgd.multistart.descend_many` by the numba loop, in parallel over blocks of starts,
+    with the same rules and the same results (f and divergence checked every `CHECK_EVERY` steps)."""
     X = np.array(X0, dtype=float)
     n, count = X.shape
     _, _, rules, box = setup(X[:, 0], objective.variables, bounds, max_iter, tol, xtol, ftol, None)
