@@ -52,7 +52,8 @@ BACKENDS = ("auto", "python", "numba")
 STATUS_NAMES = (CONVERGED, MAX_ITER, TIME, DIVERGED, UNDEFINED, XTOL, FTOL)
 _RUNNING = -1
 _CODES = {name: i for i, name in enumerate(STATUS_NAMES)}
-_FIRST_CAPACITY = 4096  # trace rows a numba loop allocates up front; doubled when full
+#: Trace rows a numba loop allocates up front (untouched rows cost no memory); doubled when full.
+_FIRST_CAPACITY = 2**17
 _BLOCK = 256  # starts a numba thread takes at a time
 
 #: ``backend="auto"`` compiles with numba when the run would otherwise take
@@ -276,7 +277,7 @@ def single_source(pieces: _Pieces, deadline: bool = False) -> str:
             "cap = min(max_iter, FIRST_CAPACITY) + 1",
             f"TX = np.empty((cap, {n})); TF = np.empty((cap, 1)); TG = np.empty((cap, {n}))",
         ]
-        trace = "(TX[: i + 1], TF[: i + 1, 0], TG[: i + 1])"
+        trace = "(TX, TF, TG)"
         # numba keeps a loop fast only while the trace arrays it writes are not reassigned:
         # the steps run in blocks that fit the arrays, which grow between blocks
         loop = [
@@ -658,7 +659,9 @@ def descend(
     if backend == "numba":
         run = _numba_module(plan.numba).run
         status, i, best, _, (X, F, G) = run(x, np.array(plan.P), lo, hi, *args, 0.0)
-        X, F, G = X.copy(), F.copy(), G.copy()  # not views of the loop's larger buffers
+        X, F, G = X[: i + 1], F[: i + 1, 0], G[: i + 1]
+        if len(X.base) > i + 1:  # keep only the rows written, not the whole buffer
+            X, F, G = X.copy(), F.copy(), G.copy()
     else:
         deadline = time.perf_counter() + rules.max_time if rules.max_time else 0.0
         run = _python_loop(plan.python)
