@@ -30,6 +30,7 @@ import os
 import re
 import sys
 import time
+from array import array
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -84,6 +85,9 @@ class _ScalarPrinter(PythonCodePrinter):
         if n.is_Integer:  # a float to an integer power is never complex
             return f"{self.parenthesize(base, 1000)}**{self._print(n)}"
         return f"math.pow({self._print(base)}, {self._print(n)})"
+
+    def _print_Integer(self, expr):
+        return repr(float(expr))  # float * float: CPython converts no int at every step
 
 
 def evaluation_code(symbols: Sequence[sympy.Symbol], f: sympy.Expr, grad: Sequence[sympy.Expr], limits) -> str | None:
@@ -193,9 +197,6 @@ class _Pieces:
             "stop_below = tol if tol > 0 else -1.0",
         ]
         self.states = [f"{s}_{k}_{j}" for k, rule in enumerate(rules) for s in rule.state for j in J]
-        #: what each start carries from step to step
-        self.carried = ["f", "best_sf", "ceiling", "scale"]
-        self.carried += [f"x_{j}" for j in J] + [f"g_{j}" for j in J] + self.states
 
         if compiled:
             self.evaluate = evaluation.splitlines()
@@ -214,7 +215,6 @@ class _Pieces:
         self.start = [
             f"sf = {sign}f; best_sf = sf",
             "scale = max(1.0, abs(f))  # the start's scale",
-            f"ceiling = best_sf + {GROWTH_LIMIT!r} * scale",
             f"floor = -{GROWTH_LIMIT**2!r} * scale",
             f"status = {_RUNNING}",
             "if not (-inf < f < inf and gnorm < inf):",
@@ -231,7 +231,7 @@ class _Pieces:
         if xtol:
             move.append(each("o_{j} = x_{j}"))
         move.append(each("x_{j} = min(max(x_{j} + u_{j}, lo_{j}), hi_{j})" if box else "x_{j} = x_{j} + u_{j}"))
-        self.move = move
+        self.move = _forward(move, [f"u_{j}" for j in J])
 
         self.stops = []
         if xtol:
@@ -243,24 +243,87 @@ class _Pieces:
     def step(self, record: Sequence[str] = (), deadline: bool = False) -> list[str]:
         """One step from ``x_j``, ``g_j``: the move, f and the gradient there, and the stopping
         rules, which ``break`` with a status."""
-        return [
+        # sf: the value being minimised; f itself, unless climbing
+        sf = "sf" if self.sign else "f"
+        before, after = (["sf_old = sf"], []) if self.sign else ([], ["sf_old = f"])
+        lines = [
             *(["if time.perf_counter() > deadline:", "    i -= 1", *_stop(TIME)] if deadline else []),
+            *(after if self.ftol else []),
             *self.move,
             *self.evaluate,
             *record,
             *self.gradient_norm,
-            *(["sf_old = sf"] if self.ftol else []),
-            f"sf = {self.sign}f",
-            "if not (floor < sf < ceiling and gnorm < inf):",
-            *_stop(DIVERGED),
-            "if sf < best_sf:",
+            *(before if self.ftol else []),
+            *([f"sf = {self.sign}f"] if self.sign else []),
+            # the engine's test, floor < sf < best_sf + GROWTH_LIMIT * max(|best_sf|, scale), split by
+            # whether f improved (then only the floor can fail); nan fails both branches
+            "if sf < best_sf and gnorm < inf:",
+            "    if not sf > floor:",
+            *_indent(_stop(DIVERGED)),
             "    best = i; best_sf = sf",
-            "    magnitude = sf if sf > 0 else -sf",
-            f"    ceiling = sf + {GROWTH_LIMIT!r} * (magnitude if magnitude > scale else scale)",
+            f"elif not (sf < best_sf + {GROWTH_LIMIT!r} * max(abs(best_sf), scale) and gnorm < inf):",
+            *_stop(DIVERGED),
             *self.stops,
             "if gnorm <= stop_below:",
             *_stop(CONVERGED),
         ]
+        return [re.sub(r"\bsf\b", sf, line) for line in lines]
+
+
+def _forward(lines: Sequence[str], names: Sequence[str]) -> list[str]:
+    """The statements with an assignment to one of ``names`` substituted into the statement
+    that is the one use of its value: ``u_0 = g_0; u_0 = -lr_0 * u_0; x_0 = x_0 + u_0``
+    becomes ``x_0 = x_0 + -lr_0 * g_0``. The expression trees, and so the floating-point
+    operations, stay the same; CPython stores and loads less."""
+    statements = ast.parse("\n".join(lines)).body
+    i = 0
+    while i < len(statements):
+        target = _single_target(statements[i])
+        use = _only_use(statements, i) if target in names else None
+        if use is None:
+            i += 1
+            continue
+        statements[use] = _Substitute(target, statements[i].value).visit(statements[use])
+        del statements[i]
+        i = max(i - 1, 0)  # the statement before may now have a single use too
+    return [ast.unparse(statement) for statement in statements]
+
+
+def _single_target(statement: ast.stmt) -> str | None:
+    if isinstance(statement, ast.Assign) and len(statement.targets) == 1 and isinstance(statement.targets[0], ast.Name):
+        return statement.targets[0].id
+    return None
+
+
+def _names(node: ast.AST, context=ast.Load) -> list[str]:
+    return [n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, context)]
+
+
+def _only_use(statements: list[ast.stmt], i: int) -> int | None:
+    """The index of the one statement that reads the value assigned by statement ``i``, if it is
+    read exactly once before it is assigned again (none of the names it is made of changing meanwhile)."""
+    name, reads = _single_target(statements[i]), set(_names(statements[i].value))
+    uses = []
+    for k in range(i + 1, len(statements)):
+        loads = _names(statements[k]).count(name)
+        uses += [k] * loads
+        if len(uses) > 1:
+            return None
+        if name in _names(statements[k], ast.Store):
+            break
+        if not uses and reads & set(_names(statements[k], ast.Store)):
+            return None
+    if len(uses) == 1 and isinstance(statements[uses[0]], ast.Assign):
+        return uses[0]
+    return None
+
+
+class _Substitute(ast.NodeTransformer):
+    def __init__(self, name: str, value: ast.expr):
+        self.name, self.value = name, value
+
+    def visit_Name(self, node):
+        return self.value if node.id == self.name and isinstance(node.ctx, ast.Load) else node
 
 
 def _stop(status: str) -> list[str]:
@@ -273,42 +336,33 @@ def single_source(pieces: _Pieces, deadline: bool = False) -> str:
     each, n = pieces.each, pieces.n
     if pieces.compiled:
         record = [f"TF[i, 0] = f; {each('TX[i, {j}] = x_{j}')}; {each('TG[i, {j}] = g_{j}')}"]
-        start_trace = [
-            "cap = min(max_iter, FIRST_CAPACITY) + 1",
-            f"TX = np.empty((cap, {n})); TF = np.empty((cap, 1)); TG = np.empty((cap, {n}))",
-        ]
+        allocate = f"TX = np.empty((cap, {n})); TF = np.empty((cap, 1)); TG = np.empty((cap, {n}))"
+        grow = ["TX = _grow(TX, cap); TF = _grow(TF, cap); TG = _grow(TG, cap)"]
         trace = "(TX, TF, TG)"
-        # numba keeps a loop fast only while the trace arrays it writes are not reassigned:
-        # the steps run in blocks that fit the arrays, which grow between blocks
-        loop = [
-            "first = 1",
-            "while True:",
-            "    last = min(cap, max_iter + 1)",
-            "    for i in range(first, last):  # i: the step being taken",
-            *_indent(_indent(pieces.step(record))),
-            f"    if status != {_RUNNING}:",
-            "        break",
-            "    if last == max_iter + 1:",
-            f"        i = max_iter; status = {_CODES[MAX_ITER]}",
-            "        break",
-            "    cap = min(2 * cap, max_iter + 1)",
-            "    TX = _grow(TX, cap); TF = _grow(TF, cap); TG = _grow(TG, cap)",
-            "    first = last",
-        ]
-    else:
-        record = [f"add_f(f); {each('add_x{j}(x_{j})')}; {each('add_g{j}(g_{j})')}"]
-        start_trace = [
-            "TF = []; add_f = TF.append",
-            each("TX_{j} = []; add_x{j} = TX_{j}.append"),
-            each("TG_{j} = []; add_g{j} = TG_{j}.append"),
-        ]
+    else:  # arrays of C doubles: numpy reads them without a copy
+        record = [f"TF[i] = f; {each('TX_{j}[i] = x_{j}')}; {each('TG_{j}[i] = g_{j}')}"]
+        columns = [f"T{v}_{j}" for v in "XG" for j in range(n)]
+        allocate = "; ".join(f"{t} = array('d', bytes(8 * cap))" for t in ["TF", *columns])
+        grow = ["more = bytes(8 * (cap - len(TF)))", "; ".join(f"{t}.frombytes(more)" for t in ["TF", *columns])]
         trace = f"(TF, [{each('TX_{j}').replace(';', ',')}], [{each('TG_{j}').replace(';', ',')}])"
-        loop = [
-            "for i in range(1, max_iter + 1):  # i: the step being taken",
-            *_indent(pieces.step(record, deadline)),
-            f"if status == {_RUNNING}:",
-            f"    status = {_CODES[MAX_ITER]}",
-        ]
+    start_trace = ["cap = min(max_iter, FIRST_CAPACITY) + 1", allocate]
+    # the steps run in blocks that fit the trace, which grows between blocks (numba keeps a
+    # loop fast only while the arrays it writes are not reassigned in it)
+    loop = [
+        "first = 1",
+        "while True:",
+        "    last = min(cap, max_iter + 1)",
+        "    for i in range(first, last):  # i: the step being taken",
+        *_indent(_indent(pieces.step(record, deadline))),
+        f"    if status != {_RUNNING}:",
+        "        break",
+        "    if last == max_iter + 1:",
+        f"        i = max_iter; status = {_CODES[MAX_ITER]}",
+        "        break",
+        "    cap = min(2 * cap, max_iter + 1)",
+        *_indent(grow),
+        "    first = last",
+    ]
     body = [
         *pieces.setup,
         each("x_{j} = x[{j}]"),
@@ -452,7 +506,8 @@ def _indent(lines: Sequence[str]) -> list[str]:
 def _norm(terms: Sequence[str], compiled: bool) -> str:
     """Euclidean norm of ``terms``, as the engine takes it (``math.hypot``; numba's takes two)."""
     if len(terms) == 1:
-        return f"abs({terms[0]})"
+        term = terms[0]
+        return f"({term} if {term} >= 0.0 else -{term})" if term.isidentifier() else f"abs({term})"
     if len(terms) == 2 or not compiled:
         return f"math.hypot({', '.join(terms)})"
     return f"math.sqrt({' + '.join(f'({t}) * ({t})' for t in terms)})"
@@ -463,9 +518,14 @@ def _norm(terms: Sequence[str], compiled: bool) -> str:
 
 @functools.lru_cache(maxsize=64)
 def _python_loop(source: str):
-    namespace = {"math": math, "time": time}
+    namespace = {"math": math, "time": time, "array": array, "FIRST_CAPACITY": _FIRST_CAPACITY}
     exec(compile(source, "<symgd loop>", "exec"), namespace)  # generated from a checked formula
     return namespace["run"]
+
+
+def _columns(columns: list[array], rows: int) -> Array:
+    """The first ``rows`` of each column, side by side, in a new array."""
+    return np.column_stack([np.frombuffer(column)[:rows] for column in columns])
 
 
 # -- running it: numba, cached on disk
@@ -666,7 +726,7 @@ def descend(
         deadline = time.perf_counter() + rules.max_time if rules.max_time else 0.0
         run = _python_loop(plan.python)
         status, i, best, _, (F, X, G) = run(x.tolist(), plan.P, lo.tolist(), hi.tolist(), *args, deadline)
-        X, F, G = np.array(X).T.copy(), np.array(F), np.array(G).T.copy()
+        X, F, G = _columns(X, i + 1), np.frombuffer(F)[: i + 1].copy(), _columns(G, i + 1)
     history = History(X, F, G)
     return finish(history, STATUS_NAMES[status], int(i), int(best), names, rules, maximize, box)
 

@@ -229,7 +229,7 @@ def test_compiled_loops_are_cached_on_disk(tmp_path, monkeypatch):
 def test_generated_source_is_readable():
     obj = symgd.Objective("x^2 - 8x + 4")
     plan = kernel.Plan(obj, get_optimizer("gd", lr=0.2), maximize=False, box=False, xtol=0, ftol=0, deadline=False)
-    assert "def run(" in plan.python and "u_0 = -lr_0 * u_0" in plan.python
+    assert "def run(" in plan.python and "x_0 = x_0 + -lr_0 * g_0" in plan.python
     compile(plan.python, "<test>", "exec")
     assert math.isclose(plan.P[0], 0.2)
 
