@@ -15,7 +15,7 @@ array([[2., 5.],
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 import sympy
@@ -75,17 +75,97 @@ def _fewer_operations(expr: sympy.Expr, symbols: Sequence[sympy.Symbol]) -> symp
 
 
 def lambdify_list(
-    symbols: Sequence[sympy.Symbol], exprs: Sequence[sympy.Expr], limits: Limits = DEFAULT_LIMITS
+    symbols: Sequence[sympy.Symbol],
+    exprs: Sequence[sympy.Expr],
+    limits: Limits = DEFAULT_LIMITS,
+    *,
+    known: Mapping[sympy.Expr, sympy.Symbol] | None = None,
 ) -> Callable:
     """``f(X) -> list`` of the expressions' values at ``X`` (rows = variables).
 
-    Variables are renamed to dummies first, so a variable called ``lambda``,
+    Variables are renamed first (`variable_names`), so a variable called ``lambda``,
     ``sin`` or ``beta`` can neither break nor steer the generated code.
+    ``X`` may also be a list with one entry per variable, numbers or arrays.
+
+    ``known`` maps subexpressions to variables (among ``symbols``) that carry
+    their values, computed beforehand. A common subexpression that is one of
+    them is read from its variable instead of computed; the code is otherwise
+    the same as without ``known``, so the values are too.
+
+    >>> x, a, e = sympy.symbols("x a e")
+    >>> f = lambdify_list([a, x, e], [a * sympy.exp(-x**2) + x, sympy.exp(-x**2)], known={sympy.exp(-x**2): e})
+    >>> f([2.0, 3.0, 5.0])  # exp(-x²) is read from e
+    [13.0, 5.0]
     """
     with guarded("compiling the formula", limits):
-        dummies = [sympy.Dummy() for _ in symbols]
-        renamed = [_as_floats(_fewer_operations(e, symbols).xreplace(dict(zip(symbols, dummies)))) for e in exprs]
-        return sympy.lambdify([dummies], renamed, modules="numpy", printer=_printer(), cse=True, docstring_limit=0)
+        names, renamed = prepared(symbols, exprs)
+        cse = common_subexpressions
+        if known:
+            rename = dict(zip(symbols, names))
+            cse = _cse_reading({_as_floats(e.xreplace(rename)): rename[s] for e, s in known.items()})
+        return sympy.lambdify([names], renamed, modules="numpy", printer=_printer(), cse=cse, docstring_limit=0)
+
+
+def variable_names(n: int) -> list[sympy.Symbol]:
+    """The names compiled code gives the variables, ``x_0, x_1, ...``: every variable of a
+    formula is renamed before printing, so its own names never reach the code, and every
+    compiled form orders its sums and products the same way."""
+    return [sympy.Symbol(f"x_{j}", real=True) for j in range(n)]
+
+
+def prepared(symbols: Sequence[sympy.Symbol], exprs: Sequence[sympy.Expr]) -> tuple[list, list[sympy.Expr]]:
+    """``(names, exprs)``: the expressions in `variable_names`, ready to print (Horner form for
+    polynomials, constants folded). Every compiled form starts here, so all print the same."""
+    names = variable_names(len(symbols))
+    rename = dict(zip(symbols, names))
+    return names, [_as_floats(_fewer_operations(e, symbols).xreplace(rename)) for e in exprs]
+
+
+#: Formulas up to this many operations get sympy's extra common-subexpression optimizations
+#: (factoring: Rosenbrock's gradient shrinks to the hand-written form); larger ones would
+#: pay seconds for it.
+_SMALL = 100
+
+
+def common_subexpressions(exprs: Sequence[sympy.Expr]):
+    """``(replacements, reduced)`` as `sympy.cse` gives them, with sympy's ``"basic"``
+    optimizations for small formulas; the one choice every compiled form shares."""
+    small = sum(sympy.count_ops(e) for e in exprs) <= _SMALL
+    return sympy.cse(exprs, symbols=sympy.numbered_symbols("c_"), optimizations="basic" if small else None, list=False)
+
+
+def common_parts(
+    symbols: Sequence[sympy.Symbol], exprs: Sequence[sympy.Expr], without: Sequence[sympy.Symbol]
+) -> list[sympy.Expr]:
+    """The common subexpressions that `lambdify_list` computes for ``exprs``, in the
+    variables alone, that depend on none of ``without`` (and on some variable).
+
+    >>> a, b, x = sympy.symbols("a b x")
+    >>> common_parts([a, b, x], [a * sympy.exp(-x**2) + b, sympy.exp(-x**2)], without=[a, b])
+    [exp(-x**2)]
+    """
+    replacements, _ = common_subexpressions([_as_floats(_fewer_operations(e, symbols)) for e in exprs])
+    full, found, without = {}, [], set(without)
+    for symbol, value in replacements:
+        full[symbol] = expanded = value.xreplace(full)
+        if expanded.free_symbols and not expanded.free_symbols & without:
+            found.append(expanded)
+    return found
+
+
+def _cse_reading(known: dict[sympy.Expr, sympy.Symbol]) -> Callable:
+    """sympy's common subexpressions, each one in ``known`` replaced by its variable."""
+
+    def cse(exprs):
+        replacements, reduced = common_subexpressions(exprs)
+        full, out = {}, []
+        for symbol, value in replacements:
+            full[symbol] = expanded = value.xreplace(full)  # in the variables alone
+            # a bare variable would be inlined by lambdify, reordering the sums it appears in
+            out.append((symbol, sympy.UnevaluatedExpr(known[expanded]) if expanded in known else value))
+        return out, reduced
+
+    return cse
 
 
 def compile_scalar(

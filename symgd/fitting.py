@@ -3,9 +3,9 @@
 The loss of *one row* is built symbolically, with the row's inputs and target
 as symbols, and its gradient with respect to the parameters is derived once
 and compiled into one numpy function. Every step then evaluates that function
-on all the rows of a batch at once (an array with one column per row) and
-averages: the symbolic work does not grow with the data, and no symbolic sum
-over the rows is ever built.
+on all the rows of a batch at once (one array per data column, the parameters
+as numbers) and averages: the symbolic work does not grow with the data, and
+no symbolic sum over the rows is ever built.
 
 >>> import numpy as np
 >>> x = np.arange(5.0)
@@ -31,7 +31,7 @@ import sympy
 from . import compiler, derive
 from .errors import ArgumentError, FormulaError, LimitError
 from .limits import DEFAULT_LIMITS, Budget, Limits
-from .losses import CLASSIFICATION, LOSSES, RowLoss, row_loss, sigmoid_logit
+from .losses import CLASSIFICATION, LOSSES, row_loss, sigmoid_logit
 from .optimizers import NEEDS_HESSIAN, OPTIMIZERS, GradientTransformation, Problem, default_learning_rate, get_optimizer
 from .parse import parse
 from .result import CONVERGED, DIVERGED, MAX_ITER, UNDEFINED
@@ -150,10 +150,17 @@ class _Compiled:
     prediction, or its logit for a cross-entropy of a sigmoid model. Both are
     derived symbolically once — ``∂L/∂u`` and ``∂²L/∂u²`` in (u, y), ``∇θ u`` and
     ``∇²θ u`` in (θ, x) — and compiled; the chain rule ``∇θ L = ∂L/∂u · ∇θ u`` is
-    then applied row by row on numpy arrays. Splitting at ``u`` keeps the
-    expressions small: no squared model is ever expanded. The compiled
-    functions take an array whose rows are the symbols (``θ + x``, or ``u, y``)
-    and whose columns are the data rows.
+    then applied on numpy arrays, one parameter at a time (no array of rows ×
+    parameters). Splitting at ``u`` keeps the expressions small: no squared
+    model is ever expanded.
+
+    The data are columns, one array per input, then the *features*, then the
+    target (`columns`). Features are the parts of the model that depend on the
+    data alone (``x**2`` in ``a*x**2 + b*x``): the same at every step, so they
+    are computed once, not once per step. The parameters enter the compiled
+    functions as numbers, not as arrays as long as the data. A loss of the
+    residual alone (``mse``, ``mae``, ``huber``, ``logcosh``, a formula in
+    ``pred - y``) is compiled in the residual ``r = u - y``, formed once.
     """
 
     def __init__(self, model_expr, params, inputs, loss: str, delta: float, need_hessian: bool, limits):
@@ -162,21 +169,28 @@ class _Compiled:
         key = loss.strip().lower() if isinstance(loss, str) else loss
         logit = sigmoid_logit(model_expr) if key in LOSSES and LOSSES[key][1] == CLASSIFICATION else None
         self.inner = model_expr if logit is None else logit
+        self._model_expr = model_expr
         self.per_row = row_loss(loss, u if logit is None else 1 / (1 + sympy.exp(-u)), y, delta=delta, limits=limits)
-        self._model_symbols = [*params, *inputs]
+        r = sympy.Dummy("r", real=True)
+        of_residual = self.per_row.expr.xreplace({u: r + y})
+        self.residual = y not in of_residual.free_symbols
+        outer_symbols, outer_loss = ([r], of_residual) if self.residual else ([u, y], self.per_row.expr)
         budget = Budget(limits.time_budget)
         with budget.spend("differentiating the loss"):
-            (dl,) = derive.gradient(self.per_row.expr, [u], limits)
-            (d2l,) = derive.gradient(dl, [u], limits)
+            (self._dl,) = derive.gradient(outer_loss, outer_symbols[:1], limits)
+            (self._d2l,) = derive.gradient(self._dl, outer_symbols[:1], limits)
             self.inner_grad = derive.gradient(self.inner, params, limits)
+        self._outer_symbols = outer_symbols
         with budget.spend("compiling the loss and its gradient"):
-            self.outer = compiler.compile_vector([u, y], [self.per_row.expr, dl, d2l], limits)
-            self.inner_and_grad = compiler.compile_vector(self._model_symbols, [self.inner, *self.inner_grad], limits)
-            self.model = (
-                self.inner_and_grad
-                if logit is None
-                else compiler.compile_vector(self._model_symbols, [model_expr], limits)
-            )
+            model_symbols, inner = [*params, *inputs], [self.inner, *self.inner_grad]
+            # the common parts of u and ∇θ u that depend on the data alone (x**2 in a*x**2 + b*x)
+            parts = compiler.common_parts(model_symbols, inner, without=params)
+            self.features = {part: sympy.Dummy(f"feature{i}", real=True) for i, part in enumerate(parts)}
+            self._inner_symbols = [*model_symbols, *self.features.values()]
+            self.outer = compiler.lambdify_list(outer_symbols, [outer_loss, self._dl], limits)
+            self.inner_and_grad = compiler.lambdify_list(self._inner_symbols, inner, limits, known=self.features)
+            self._compute_features = compiler.lambdify_list(inputs, parts, limits)
+        self._model = None
         self.hessian = None
         if need_hessian:
             self.compile_hessian()
@@ -189,43 +203,114 @@ class _Compiled:
         with budget.spend("computing the Hessian of the model"):
             hess = derive.hessian(self.inner, self.params, self._limits, grad=self.inner_grad)
         with budget.spend("compiling the Hessian of the model"):
-            self.hessian = compiler.compile_vector(self._model_symbols, list(hess), self._limits)
+            self._slopes = compiler.lambdify_list(self._outer_symbols, [self._dl, self._d2l], self._limits)
+            self.hessian = compiler.lambdify_list(self._inner_symbols, list(hess), self._limits, known=self.features)
 
-    @staticmethod
-    def stack(theta: Array, rows: Array) -> Array:
-        """``[theta broadcast to the rows; rows]``: shape (p + m, k)."""
-        out = np.empty((theta.size + rows.shape[0], rows.shape[1]))
-        out[: theta.size] = theta[:, None]
-        out[theta.size :] = rows
+    def columns(self, inputs: Sequence[Array], target: Array) -> list[Array]:
+        """The data as the compiled functions take it: the inputs, the features, the target."""
+        with np.errstate(all="ignore"):
+            features = self._compute_features(list(inputs)) if self.features else []
+        k = target.size
+        return [*inputs, *(_rows(np.asarray(f, dtype=float), k) for f in features), target]
+
+    def _inner_parts(self, theta: Array, data: Sequence[Array]) -> list:
+        """u and ∇θ u per row: arrays over the rows, or numbers where they do not depend on the data."""
+        return self.inner_and_grad([*theta, *data[:-1]])  # the parameters as numbers (numpy scalars)
+
+    def _loss_slope(self, u, y: Array, keep: Sequence = ()) -> tuple[Any, Any, Array | None]:
+        """The loss and ∂L/∂u per row, and a spare array of the rows to reuse (the residual's
+        or u's, where they are this step's own arrays; None otherwise). ``keep``: arrays still needed."""
+        if self.residual:
+            # u - y in place where u is an array of its own: one array less to allocate per step
+            u = np.subtract(u, y, out=u) if _own(u, [*keep, y]) else u - y
+            loss, dl = self.outer([u])
+        else:
+            loss, dl = self.outer([u, y])
+        return loss, dl, (u if _own(u, [*keep, y, loss, dl]) else None)
+
+    def inputs_of(self, data: Sequence[Array]) -> Array | Sequence[Array]:
+        """The input columns of ``data`` (an empty (0, k) array for a model without inputs)."""
+        m = len(self.inputs)
+        return data[:m] if m else np.empty((0, data[-1].size))
+
+    def mean_loss_grad(self, theta: Array, data: Sequence[Array]) -> tuple[float, Array]:
+        """The mean loss over the rows and its gradient."""
+        k = data[-1].size
+        with np.errstate(all="ignore"):
+            u, *jac = self._inner_parts(theta, data)
+            loss, dl, spare = self._loss_slope(u, data[-1], keep=[*jac, *data])
+            del u
+            mean = float(np.mean(_rows(loss, k)))
+            del loss
+            # ∂L/∂θ_i = mean of ∂L/∂u · ∂u/∂θ_i, one parameter at a time, in the spare array if any
+            return mean, np.array([np.mean(_times(dl, j, spare, k)) for j in jac], dtype=float)
+
+    def mean_hessian(self, theta: Array, data: Sequence[Array]) -> Array:
+        """Mean over the rows of ∂²L/∂u² ∇u ∇uᵀ + ∂L/∂u ∇²u: the exact Hessian of the mean loss."""
+        p, k = theta.size, data[-1].size
+        h = np.empty((p, p))
+        with np.errstate(all="ignore"):
+            u, *jac = self._inner_parts(theta, data)
+            dl, d2l = self._slopes([u - data[-1]] if self.residual else [u, data[-1]])
+            del u
+            second = self.hessian([*theta, *data[:-1]])
+            finite = None
+            for i in range(p):
+                curved = _rows(jac[i] * d2l, k)
+                for j in range(i, p):  # symmetric: each entry once
+                    entry = second[i * p + j]
+                    if np.ndim(entry) == 0 and entry == 0:  # ∇²u is 0 here (a model linear in θ_i, θ_j)
+                        finite = bool(np.all(np.isfinite(dl))) if finite is None else finite
+                        term = 0.0 if finite else np.mean(_rows(entry * dl, k))  # the mean of 0·∂L/∂u
+                    else:
+                        term = np.mean(_rows(entry * dl, k))
+                    h[i, j] = h[j, i] = np.dot(curved, _rows(jac[j], k)) / k + term
+        return h
+
+    def predict(self, theta: Array, inputs: Array | Sequence[Array], features: Sequence[Array] | None = None) -> Array:
+        """The model at every row of ``inputs`` (one array per input: shape (m, k), or a list);
+        ``features``, those of these rows where already computed (`columns`)."""
+        k = inputs.shape[1] if isinstance(inputs, np.ndarray) else inputs[0].size
+        with np.errstate(all="ignore"):
+            if self.inner is self._model_expr:  # u is the model: the very code the fit ran
+                if features is None:
+                    features = self.columns(list(inputs), np.empty(k))[len(self.inputs) : -1]
+                pred = self.inner_and_grad([*theta, *inputs, *features])[0]
+            else:
+                if self._model is None:
+                    self._model = compiler.lambdify_list([*self.params, *self.inputs], [self._model_expr], self._limits)
+                (pred,) = self._model([*theta, *inputs])
+        if _own(pred, list(inputs)) and pred.shape == (k,):
+            return pred
+        out = np.empty(k)
+        out[...] = pred
         return out
 
-    def _parts(self, theta: Array, rows: Array) -> tuple[Array, Array, Array, Array]:
-        """Per row: the loss, ∂L/∂u, ∂²L/∂u² and ∇θ u (shape (p, k)); ``rows`` = inputs + target."""
-        inner = self.inner_and_grad(self.stack(theta, rows[:-1]))
-        loss, dl, d2l = self.outer(np.array([inner[0], rows[-1]]))
-        return loss, dl, d2l, inner[1:]
+    def predict_data(self, theta: Array, data: Sequence[Array]) -> Array:
+        """The model at every row of ``data`` (`columns`)."""
+        return self.predict(theta, self.inputs_of(data), data[len(self.inputs) : -1])
 
-    def mean_loss_grad(self, theta: Array, rows: Array) -> tuple[float, Array]:
-        with np.errstate(all="ignore"):
-            loss, dl, _, jac = self._parts(theta, rows)
-            return float(loss.mean()), (jac * dl).mean(axis=1)
 
-    def row_losses(self, theta: Array, rows: Array) -> Array:
-        with np.errstate(all="ignore"):
-            return self._parts(theta, rows)[0]
+def _own(value, others: Sequence) -> bool:
+    """Is ``value`` a float array that nothing in ``others`` shares (free to overwrite)?"""
+    return (
+        isinstance(value, np.ndarray)
+        and value.dtype == np.float64
+        and value.ndim == 1
+        and value.flags.owndata
+        and value.flags.writeable
+        and not any(isinstance(o, np.ndarray) and np.may_share_memory(value, o) for o in others)
+    )
 
-    def mean_hessian(self, theta: Array, rows: Array) -> Array:
-        """Mean over the rows of ∂²L/∂u² ∇u ∇uᵀ + ∂L/∂u ∇²u: the exact Hessian of the mean loss."""
-        p = theta.size
-        with np.errstate(all="ignore"):
-            _, dl, d2l, jac = self._parts(theta, rows)
-            second = self.hessian(self.stack(theta, rows[:-1])).reshape(p, p, -1)
-            k = rows.shape[1]
-            return (jac * d2l) @ jac.T / k + (second * dl).mean(axis=2)
 
-    def predict(self, theta: Array, inputs: Array) -> Array:
-        with np.errstate(all="ignore"):
-            return self.model(self.stack(theta, inputs))[0]
+def _times(a, b, out: Array | None, k: int) -> Array:
+    """``a * b`` over the ``k`` rows, into ``out`` where given."""
+    return _rows(a * b, k) if out is None else np.multiply(a, b, out=out)
+
+
+def _rows(value, k: int) -> Array:
+    """``value`` as an array over the ``k`` rows (a number is broadcast, without a copy)."""
+    return value if np.ndim(value) == 1 else np.broadcast_to(value, (k,))
 
 
 # -- the result
@@ -518,7 +603,6 @@ def fit(
 
     values = numeric_columns(columns, [*inputs, target])
     n_rows = len(values[target])
-    rows = np.array([values[name] for name in [*inputs, target]])
 
     p_symbols = [by_name[p] for p in params]
     i_symbols = [by_name[name] for name in inputs]
@@ -530,6 +614,7 @@ def fit(
         if not np.all((y >= 0) & (y <= 1)):
             raise ArgumentError(f"{per_row.name} needs targets between 0 and 1 (class labels 0/1)")
 
+    data = compiled.columns([values[name] for name in inputs], values[target])  # no copy of the data
     theta0 = _start(p0, params)
     weights1, weights2 = _penalty("l1", l1, params), _penalty("l2", l2, params)
     batch = _batch_size(batch_size, n_rows)
@@ -540,8 +625,11 @@ def fit(
     )
     step = get_optimizer(optimizer, **({} if rate is None else {"lr": rate}), **options)
 
-    def objective(theta: Array, on: Array) -> tuple[float, Array]:
+    def objective(theta: Array, on: list[Array]) -> tuple[float, Array]:
         f, g = compiled.mean_loss_grad(theta, on)
+        return penalised(theta, f, g)
+
+    def penalised(theta: Array, f: float, g: Array) -> tuple[float, Array]:
         if weights1 is not None:
             f += float(np.sum(weights1 * np.abs(theta)))
             g = g + weights1 * np.sign(theta)
@@ -550,7 +638,7 @@ def fit(
             g = g + 2 * weights2 * theta
         return f, g
 
-    current = {"rows": rows}  # the batch the optimizer's problem functions see
+    current = {"rows": data}  # the batch the optimizer's problem functions see
 
     def value(theta: Array):
         if theta.ndim == 2:
@@ -569,8 +657,15 @@ def fit(
         return h
 
     problem = Problem(value, grad, hess if compiled.hessian is not None else None)
+
+    def on_all_data(theta: Array) -> tuple[float, Array, float]:
+        """The objective on all the data, and the mean loss without the penalties."""
+        current["rows"] = data
+        loss, g = compiled.mean_loss_grad(theta, data)
+        return (*penalised(theta, loss, g), loss)
+
     theta = theta0.copy()
-    f, g = objective(theta, rows)
+    f, g, data_loss = on_all_data(theta)
     history, path = [f], [theta.copy()]
     status, iterations, epoch = None, 0, 0
     best_theta, best_f = theta.copy(), f
@@ -588,20 +683,20 @@ def fit(
             status = MAX_ITER
             break
         if batch >= n_rows:
-            current["rows"] = rows
+            current["rows"] = data
             u, state = step.update(g, state, theta, f, g)
             theta = theta + u
             iterations += 1
         else:
             order = rng.permutation(n_rows) if shuffle else np.arange(n_rows)
             for start in range(0, n_rows, batch):
-                current["rows"] = rows[:, order[start : start + batch]]
+                picked = order[start : start + batch]
+                current["rows"] = [column[picked] for column in data]
                 fb, gb = objective(theta, current["rows"])
                 u, state = step.update(gb, state, theta, fb, gb)
                 theta = theta + u
                 iterations += 1
-        current["rows"] = rows
-        f, g = objective(theta, rows)
+        f, g, data_loss = on_all_data(theta)
         epoch += 1
         history.append(f)
         path.append(theta.copy())
@@ -618,12 +713,19 @@ def fit(
                 status = "callback"
 
     message = _message(status, epoch, epochs, math.sqrt(float(g @ g)) if np.all(np.isfinite(g)) else math.inf, tol)
-    data_loss = compiled.row_losses(theta, rows).mean() if math.isfinite(f) else math.nan
-    metrics = _metrics(per_row, compiled, theta, rows, data_loss)
+    data_loss = data_loss if math.isfinite(f) else math.nan
+    y, pred = data[-1], compiled.predict_data(theta, data)
     stderr = None
-    if per_row.least_squares:  # meaningless where the fit failed
-        ok = status not in (DIVERGED, UNDEFINED)
-        stderr = _standard_errors(compiled, theta, rows) if ok else dict.fromkeys(params, math.nan)
+    if per_row.kind == CLASSIFICATION:
+        metrics = {"accuracy": float(np.mean((pred >= 0.5) == (y >= 0.5))), "log_loss": float(data_loss)}
+    else:
+        residual = np.subtract(pred, y, out=pred)  # the predictions are not needed again
+        ss = float(residual @ residual)
+        metrics = _regression_metrics(ss, y)
+        if per_row.least_squares:  # meaningless where the fit failed
+            ok = status not in (DIVERGED, UNDEFINED)
+            stderr = _standard_errors(compiled, theta, data, ss) if ok else dict.fromkeys(params, math.nan)
+    del pred
     return FitResult(
         params={p: float(v) for p, v in zip(params, theta)},
         loss=float(f),
@@ -667,22 +769,18 @@ def _message(status: str, epoch: int, epochs: int, gnorm: float, tol: float) -> 
     )
 
 
-def _metrics(per_row: RowLoss, compiled: _Compiled, theta: Array, rows: Array, data_loss: float) -> dict[str, float]:
-    y = rows[-1]
-    pred = compiled.predict(theta, rows[:-1])
-    if per_row.kind == CLASSIFICATION:
-        return {"accuracy": float(np.mean((pred >= 0.5) == (y >= 0.5))), "log_loss": float(data_loss)}
-    residual = pred - y
-    total = float(np.sum((y - y.mean()) ** 2))
-    ss = float(residual @ residual)
+def _regression_metrics(ss: float, y: Array) -> dict[str, float]:
+    """R² and RMSE from the sum of squared residuals ``ss``."""
+    spread = y - y.mean()
+    total = float(np.sum(np.multiply(spread, spread, out=spread)))
     r2 = 1.0 - ss / total if total > 0 else (1.0 if ss == 0 else -math.inf)
     return {"r2": r2, "rmse": math.sqrt(ss / y.size)}
 
 
-def _standard_errors(compiled: _Compiled, theta: Array, rows: Array) -> dict[str, float]:
+def _standard_errors(compiled: _Compiled, theta: Array, data: list[Array], ss: float) -> dict[str, float]:
     """lmfit's and symfit's standard errors, from the exact Hessian of the sum of squares S:
     cov = 2·H_S⁻¹ · S / (n − p) (for a model linear in its parameters, (JᵀJ)⁻¹ s²)."""
-    n, p = rows.shape[1], theta.size
+    n, p = data[-1].size, theta.size
     names = [s.name for s in compiled.params]
     if n <= p:
         return {name: math.nan for name in names}
@@ -690,9 +788,8 @@ def _standard_errors(compiled: _Compiled, theta: Array, rows: Array) -> dict[str
         compiled.compile_hessian()
     except LimitError:  # too big to derive in the time budget: the fit stands, without standard errors
         return {name: math.nan for name in names}
-    residual = compiled.predict(theta, rows[:-1]) - rows[-1]
-    s2 = float(residual @ residual) / (n - p)
-    h = compiled.mean_hessian(theta, rows) * n
+    s2 = ss / (n - p)  # ss: the sum of squared residuals
+    h = compiled.mean_hessian(theta, data) * n
     try:
         cov = 2 * np.linalg.inv(h) * s2
     except np.linalg.LinAlgError:

@@ -15,7 +15,7 @@ multi-start (by the rules of `symgd.multistart.descend_many`) in parallel.
 >>> from symgd import Objective
 >>> from symgd.optimizers import gd
 >>> res = descend(Objective("x^2 - 8x + 4"), 44.0, gd(0.2), max_iter=3, tol=0)
->>> res.history.x[:, 0].tolist()
+>>> res.history.x[:, 0].round(6).tolist()
 [44.0, 28.0, 18.4, 12.64]
 """
 
@@ -38,7 +38,7 @@ import numpy as np
 import sympy
 from sympy.printing.pycode import PythonCodePrinter
 
-from .compiler import _as_floats, _fewer_operations
+from . import compiler
 from .engine import GROWTH_LIMIT, finish, setup
 from .errors import ArgumentError
 from .limits import guarded
@@ -83,7 +83,7 @@ class _ScalarPrinter(PythonCodePrinter):
         if n == -sympy.S.Half:
             return f"(1/math.sqrt({self._print(base)}))"
         if n.is_Integer:  # a float to an integer power is never complex
-            return f"{self.parenthesize(base, 1000)}**{self._print(n)}"
+            return f"{self.parenthesize(base, 1000)}**{int(n)}"
         return f"math.pow({self._print(base)}, {self._print(n)})"
 
     def _print_Integer(self, expr):
@@ -92,18 +92,22 @@ class _ScalarPrinter(PythonCodePrinter):
 
 def evaluation_code(symbols: Sequence[sympy.Symbol], f: sympy.Expr, grad: Sequence[sympy.Expr], limits) -> str | None:
     """Statements that set ``f`` and ``g_0 ... g_{n-1}`` from ``x_0 ... x_{n-1}``;
-    None where the formula uses something plain Python cannot compute."""
+    None where the formula uses something plain Python cannot compute.
+
+    f and the gradient are prepared and shared out into common subexpressions exactly as
+    for `Objective.value` and `Objective.grad` (`symgd.compiler.prepared`), so the loop
+    computes the same numbers with the same operations."""
     with guarded("compiling the descent loop", limits):
-        names = [sympy.Symbol(f"x_{j}", real=True) for j in range(len(symbols))]
-        exprs = [_as_floats(_fewer_operations(e, symbols).xreplace(dict(zip(symbols, names)))) for e in (f, *grad)]
-        shared, reduced = sympy.cse(exprs, symbols=sympy.numbered_symbols("c_"))
         printer = _ScalarPrinter({"fully_qualified_modules": True, "inline": True, "strict": True})
-        try:
-            lines = [f"{s} = {printer.doprint(e)}" for s, e in shared]
-            outputs = ["f", *(f"g_{j}" for j in range(len(symbols)))]
-            lines += [f"{name} = {_scalar(printer, e)}" for name, e in zip(outputs, reduced)]
-        except Exception:  # a function the math module lacks: the loop is not generated
-            return None
+        lines = []
+        outputs = [["f"], [f"g_{j}" for j in range(len(symbols))]]
+        for names, exprs in zip(outputs, ([f], list(grad))):
+            shared, reduced = compiler.common_subexpressions(compiler.prepared(symbols, exprs)[1])
+            try:
+                lines += [f"{s} = {printer.doprint(e)}" for s, e in shared]
+                lines += [f"{name} = {_scalar(printer, e)}" for name, e in zip(names, reduced)]
+            except Exception:  # a function the math module lacks: the loop is not generated
+                return None
     return "\n".join(lines)
 
 
@@ -646,8 +650,8 @@ def reason_not_generated(
         return "max_time is checked by backend='python' only"
     if numba and keep_all:
         return "keep_history='all' runs on backend='python'"
-    if objective.evaluation_code is None:
-        return "the formula uses a function outside Python's math module"
+    if objective.n == 0 or objective.evaluation_code is None:
+        return "the formula has no variable, or uses a function outside Python's math module"
     return None
 
 

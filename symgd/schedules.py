@@ -40,8 +40,8 @@ class Schedule:
     called here on a number, and inlined as it stands into the generated descent loops
     of `symgd.kernel` (Python or numba). The formula may use ``math`` and ``min``.
 
-    >>> Schedule("lr / (1 + rate * count)", lr=0.3, rate=1.0)(2)
-    0.1
+    >>> Schedule("lr / (1 + rate * count)", lr=0.5, rate=1.0)(1)
+    0.25
     """
 
     def __init__(self, formula: str, **constants: float):

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import sympy
 
-from symgd.compiler import compile_scalar, compile_vector
+from symgd.compiler import common_parts, compile_scalar, compile_vector, lambdify_list
 
 x, y = sympy.symbols("x y", real=True)
 
@@ -44,3 +44,44 @@ def test_any_variable_name_is_safe(name):
 def test_huge_exact_numbers_become_floats():
     f = compile_scalar((x,), sympy.Integer(10) ** 30 * x + x ** (sympy.Integer(10) ** 20))
     assert f(np.array([1.0])) == pytest.approx(1e30 + 1)
+
+
+def test_lambdify_list_takes_numbers_and_arrays_per_variable():
+    a = sympy.Symbol("a", real=True)
+    f = lambdify_list((a, x), [a * x**2 + sympy.exp(a), x])
+    xs = np.linspace(-2, 2, 7)
+    value, same = f([np.float64(0.5), xs])
+    np.testing.assert_allclose(value, 0.5 * xs * xs + np.exp(0.5), rtol=1e-15)
+    assert same is xs  # a bare variable is passed through, not copied
+
+
+@pytest.mark.parametrize(
+    "exprs",
+    [
+        lambda a, b: [a * x**2 + b * x + 1, x**2, x],
+        lambda a, b: [a * sympy.exp(-(x**2) / 2) + b * sympy.sin(3 * x), sympy.exp(-(x**2) / 2), sympy.sin(3 * x)],
+        lambda a, b: [a * x * y + b, x * y, sympy.Integer(1)],
+    ],
+)
+def test_known_parts_are_read_and_give_the_same_values(exprs):
+    a, b = sympy.symbols("a b", real=True)
+    exprs = exprs(a, b)
+    parts = common_parts((a, b, x, y), exprs, without=(a, b))
+    assert parts and all(not p.free_symbols & {a, b} for p in parts)
+    names = [sympy.Dummy(real=True) for _ in parts]
+    plain = lambdify_list((a, b, x, y), exprs)
+    reading = lambdify_list((a, b, x, y, *names), exprs, known=dict(zip(parts, names)))
+    rng = np.random.default_rng(0)
+    xs, ys = rng.uniform(-3, 3, 50), rng.uniform(-3, 3, 50)
+    values = lambdify_list((x, y), parts)([xs, ys])
+    for got, want in zip(reading([1.25, -0.5, xs, ys, *values]), plain([1.25, -0.5, xs, ys])):
+        np.testing.assert_array_equal(got, want)  # the same code, the parts read instead of computed
+    wrong = reading([1.25, -0.5, xs, ys, *[v + 1.0 for v in values]])
+    assert not np.array_equal(wrong[1], plain([1.25, -0.5, xs, ys])[1])  # and read they are
+
+
+def test_common_parts_leave_out_the_parameters_and_single_uses():
+    a = sympy.Symbol("a", real=True)
+    assert common_parts((a, x), [a * x**2 + x], without=(a,)) == []  # x**2 used once: computed in place
+    assert common_parts((a, x), [a * sympy.exp(a * x), sympy.exp(a * x)], without=(a,)) == []
+    assert common_parts((a, x), [a * x**3, x**3], without=(a,)) == [x**3]

@@ -364,3 +364,80 @@ def test_crossentropy_of_a_model_that_is_not_a_sigmoid():
     assert tanh.params["w"] == pytest.approx(logistic.params["w"] / 2, rel=1e-5)
     assert tanh.params["c"] == pytest.approx(logistic.params["c"] / 2, rel=1e-5)
     assert tanh.log_loss == pytest.approx(logistic.log_loss, rel=1e-8)
+
+
+# -- the batched numpy path: the same numbers as a loop written by hand, the data untouched, memory bounded
+
+
+def hand_gd(x, y, lr, epochs, a=1.0, b=1.0):
+    """Full-batch gradient descent on mean((a·x² + b·x − y)²), written out: the reference."""
+    losses = []
+    for epoch in range(epochs + 1):
+        r = a * (x * x) + b * x - y
+        losses.append(np.mean(r * r))
+        if epoch < epochs:
+            ga, gb = np.mean(2 * r * (x * x)), np.mean(2 * r * x)
+            a, b = a - lr * ga, b - lr * gb
+    return np.array([a, b]), np.array(losses)
+
+
+def test_full_batch_gradient_descent_is_the_hand_written_loop():
+    x = RNG.uniform(-2, 2, 5000)
+    y = 3 * x * x - 2 * x + RNG.normal(0, 0.1, 5000)
+    res = fit("a*x**2 + b*x", {"x": x, "y": y}, lr=0.05, epochs=40, tol=0)
+    params, losses = hand_gd(x, y, 0.05, 40)
+    np.testing.assert_allclose(res.x, params, rtol=1e-13)
+    np.testing.assert_allclose(res.history, losses, rtol=1e-13)
+    np.testing.assert_allclose(res.predict({"x": x}), params[0] * x * x + params[1] * x, rtol=1e-13, atol=1e-13)
+
+
+@pytest.mark.parametrize("batch_size", [None, 7])
+def test_the_data_are_never_written(batch_size):
+    # u - y is formed in place in u's own array: never in a data column, nor in u when the gradient shares it
+    x = RNG.uniform(-1, 1, 60)
+    y = 2 * np.exp(0.5) * x + RNG.normal(0, 0.01, 60)
+    data = {"x": x.copy(), "y": y.copy()}
+    for model in ("exp(a)*x", "exp(a)*x + b", "a*x**2 + x", "a"):
+        res = fit(model, data, lr=0.05, epochs=5, tol=0, batch_size=batch_size)
+        np.testing.assert_array_equal(data["x"], x)
+        np.testing.assert_array_equal(data["y"], y)
+        assert np.isfinite(res.loss)
+
+
+def test_a_model_equal_to_its_own_derivative():
+    # u = exp(a)·x and ∂u/∂a are the same array: the residual must not be formed in it
+    x = np.linspace(-1, 1, 101)
+    y = 3.0 * x
+    res = fit("exp(a)*x", {"x": x, "y": y}, lr=0.1, epochs=30, tol=0, p0=[0.0])
+    a = 0.0
+    for _ in range(30):
+        r = np.exp(a) * x - y
+        a -= 0.1 * np.mean(2 * r * np.exp(a) * x)
+    assert res.params["a"] == pytest.approx(a, rel=1e-13)
+
+
+def test_losses_of_the_residual_alone_are_compiled_in_it():
+    from symgd.fitting import _Compiled
+    from symgd.limits import DEFAULT_LIMITS
+    from symgd.parse import parse
+
+    parsed = parse("a*x + b")
+    params = [s for s in parsed.symbols if s.name in "ab"]
+    inputs = [s for s in parsed.symbols if s.name == "x"]
+    for loss, residual in [("mse", True), ("mae", True), ("huber", True), ("logcosh", True),
+                           ("(pred - y)^4", True), ("pred^2 - y", False), ("bce", False)]:  # fmt: skip
+        compiled = _Compiled(parsed.expr, params, inputs, loss, 1.0, False, DEFAULT_LIMITS)
+        assert compiled.residual is residual, loss
+
+
+def test_peak_memory_of_a_full_batch_fit_is_a_few_columns():
+    import tracemalloc
+
+    x = RNG.uniform(-1, 1, 400_000)
+    y = 2 * x * x - 3 * x
+    fit("a*x**2 + b*x", {"x": x, "y": y}, epochs=1, tol=0)  # sympy's caches warm
+    tracemalloc.start()
+    fit("a*x**2 + b*x", {"x": x, "y": y}, epochs=3, tol=0)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak <= 3 * (x.nbytes + y.nbytes)  # x² once, u or r, the loss and its slope: no (rows × params) arrays

@@ -332,3 +332,83 @@ def test_the_warning_starts_just_above_the_limit():
     np.testing.assert_allclose(at_limit.history.x[:4, 0], [10.0, -2.0, 10.0, -2.0])  # x -> 8 - x: oscillates
     with pytest.warns(symgd.LearningRateWarning):
         symgd.minimize("x^2-8x+4", 10, lr=1.001, max_iter=10)
+
+
+# -- the batched engine's bookkeeping: shared starts, compact statuses, bounded memory
+
+
+def test_the_starts_are_shared_read_only_and_never_written():
+    obj = Objective(QUARTIC)
+    X0 = np.linspace(-30, 40, 9)[None, :]
+    kept = X0.copy()
+    s = descend_many(obj.compiled_value, obj.compiled_grad, X0, gd(0.2), max_iter=50)
+    np.testing.assert_array_equal(X0, kept)
+    np.testing.assert_array_equal(s.x0, kept)
+    assert np.shares_memory(s.x0, X0) and not s.x0.flags.writeable  # no copy of the starts
+    assert not np.shares_memory(s.x, X0)
+    boxed = descend_many(obj.compiled_value, obj.compiled_grad, X0, gd(0.2), max_iter=5, bounds=[(0, 10)])
+    np.testing.assert_array_equal(boxed.x0, np.clip(kept, 0, 10))  # clipped into the box: its own array
+    np.testing.assert_array_equal(X0, kept)
+
+
+def test_every_status_and_count_as_single_runs_give_them():
+    # log(x) is undefined for x <= 0; (x - 2)² pulls the others to 2; with lr 1.1 the far ones diverge
+    obj = Objective("(x - 2)^2 + log(x)")
+    X0 = np.array([[-1.0, 0.5, 1.5, 3.0, 60.0, 1e4, -5.0]])
+    for lr, max_iter in [(0.1, 200), (0.1, 7), (1.1, 100)]:
+        s = descend_many(obj.compiled_value, obj.compiled_grad, X0, gd(lr), max_iter=max_iter)
+        for j in range(X0.shape[1]):
+            alone = symgd.descend(obj.compiled_value, obj.compiled_grad, X0[:, j], gd(lr), max_iter=max_iter)
+            assert s.status[j] == alone.status, (lr, j)
+            if alone.status in ("converged", "max_iter"):  # a divergence is noticed up to CHECK_EVERY steps late
+                assert s.nit[j] == alone.nit, (lr, j)
+                np.testing.assert_allclose(s.x[:, j], alone.x, rtol=1e-12)
+            if alone.status == "undefined":
+                np.testing.assert_array_equal(s.x[:, j], X0[:, j])
+        assert s.nit.dtype == np.int_ and s.status.dtype == object
+
+
+def test_divergence_test_block_by_block_is_the_formula():
+    from symgd.engine import GROWTH_LIMIT
+    from symgd.multistart import BLOCK, _diverged
+
+    rng = np.random.default_rng(3)
+    n = 2 * BLOCK + 17
+    best = rng.normal(0, 10, n) * 10.0 ** rng.integers(-3, 25, n)
+    sf = best + np.abs(rng.normal(0, 1, n)) * 10.0 ** rng.integers(-3, 25, n)
+    sf[:5] = [np.nan, np.inf, -np.inf, -1e40, 1e30]
+    scale = np.maximum(1.0, np.abs(rng.normal(0, 1e3, n)))
+    best = np.minimum(best, sf)  # as the engine updates it before the test
+    with np.errstate(invalid="ignore"):
+        expected = ~((sf - best <= GROWTH_LIMIT * np.maximum(np.abs(best), scale)) & (sf >= -(GROWTH_LIMIT**2) * scale))
+        assert expected.any() and not expected.all()
+        np.testing.assert_array_equal(_diverged(sf, best, scale), expected)
+        calm = np.linspace(-1, 1, n)
+        assert _diverged(calm, calm - 1.0, scale) is None  # none: the quick test clears them all
+
+
+def test_peak_memory_is_a_few_arrays_of_the_starts():
+    import tracemalloc
+
+    obj = Objective(QUARTIC)
+    X0 = np.random.default_rng(0).uniform(-30, 40, (1, 50_000))
+    descend_many(obj.compiled_value, obj.compiled_grad, X0, gd(0.2), max_iter=3, tol=0)
+    tracemalloc.start()
+    descend_many(obj.compiled_value, obj.compiled_grad, X0, gd(0.2), max_iter=100, tol=0)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    # x, the gradient and the step (3), each start's best value and scale (2): no per-step temporaries kept
+    assert peak <= 6 * X0.nbytes
+
+
+def test_success_from_the_codes_is_success_from_the_names():
+    import dataclasses
+
+    obj = Objective("(x - 2)^2 + log(x)")
+    X0 = np.array([[-1.0, 0.5, 1.5, 3.0, 60.0, 1e4, -5.0]])
+    for lr, kwargs in [(0.1, {}), (0.1, {"max_iter": 7}), (1.1, {}), (0.1, {"xtol": 1e-3}), (0.1, {"ftol": 1e-6})]:
+        s = descend_many(obj.compiled_value, obj.compiled_grad, X0, gd(lr), **kwargs)
+        by_name = np.isin(s.status, ["converged", "xtol", "ftol"])
+        np.testing.assert_array_equal(s.success, by_name)
+        copy = dataclasses.replace(s, status=np.full(7, "max_iter", dtype=object))  # new names: no stale codes
+        assert not copy.success.any()
