@@ -15,6 +15,7 @@ array([[2., 5.],
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
@@ -80,6 +81,7 @@ def lambdify_list(
     limits: Limits = DEFAULT_LIMITS,
     *,
     known: Mapping[sympy.Expr, sympy.Symbol] | None = None,
+    factor: bool = False,
 ) -> Callable:
     """``f(X) -> list`` of the expressions' values at ``X`` (rows = variables).
 
@@ -99,7 +101,7 @@ def lambdify_list(
     """
     with guarded("compiling the formula", limits):
         names, renamed = prepared(symbols, exprs)
-        cse = common_subexpressions
+        cse = functools.partial(common_subexpressions, factor=factor)
         if known:
             rename = dict(zip(symbols, names))
             cse = _cse_reading({_as_floats(e.xreplace(rename)): rename[s] for e, s in known.items()})
@@ -121,16 +123,18 @@ def prepared(symbols: Sequence[sympy.Symbol], exprs: Sequence[sympy.Expr]) -> tu
     return names, [_as_floats(_fewer_operations(e, symbols).xreplace(rename)) for e in exprs]
 
 
-#: Formulas up to this many operations get sympy's extra common-subexpression optimizations
-#: (factoring: Rosenbrock's gradient shrinks to the hand-written form); larger ones would
-#: pay seconds for it.
+#: Formulas up to this many operations may be factored (`common_subexpressions`); larger
+#: ones would pay seconds for it.
 _SMALL = 100
 
 
-def common_subexpressions(exprs: Sequence[sympy.Expr]):
-    """``(replacements, reduced)`` as `sympy.cse` gives them, with sympy's ``"basic"``
-    optimizations for small formulas; the one choice every compiled form shares."""
-    small = sum(sympy.count_ops(e) for e in exprs) <= _SMALL
+def common_subexpressions(exprs: Sequence[sympy.Expr], factor: bool = False):
+    """``(replacements, reduced)`` as `sympy.cse` gives them, named ``c_0, c_1, ...``.
+
+    With ``factor``, a small formula also gets sympy's ``"basic"`` optimizations, which
+    factor sums: Rosenbrock's gradient shrinks to the hand-written form. Fits leave it
+    off: it would hide the parts that depend on the data alone (`common_parts`)."""
+    small = factor and sum(sympy.count_ops(e) for e in exprs) <= _SMALL
     return sympy.cse(exprs, symbols=sympy.numbered_symbols("c_"), optimizations="basic" if small else None, list=False)
 
 
@@ -172,7 +176,7 @@ def compile_scalar(
     symbols: Sequence[sympy.Symbol], expr: sympy.Expr, limits: Limits = DEFAULT_LIMITS
 ) -> Callable[[Array], float | Array]:
     """``f(x) -> float`` for ``x`` of shape (n,), ``-> ndarray (k,)`` for shape (n, k)."""
-    raw = lambdify_list(symbols, [expr], limits)
+    raw = lambdify_list(symbols, [expr], limits, factor=True)
 
     def value(x: Array):
         (result,) = raw(x)
@@ -188,7 +192,7 @@ def compile_vector(
     symbols: Sequence[sympy.Symbol], exprs: Sequence[sympy.Expr], limits: Limits = DEFAULT_LIMITS
 ) -> Callable[[Array], Array]:
     """``f(x) -> ndarray (m,)`` for ``x`` of shape (n,), ``-> (m, k)`` for shape (n, k)."""
-    raw = lambdify_list(symbols, exprs, limits)
+    raw = lambdify_list(symbols, exprs, limits, factor=True)
     m = len(exprs)
 
     def vector(x: Array) -> Array:

@@ -242,8 +242,8 @@ class _Compiled:
             del u
             mean = float(np.mean(_rows(loss, k)))
             del loss
-            # ∂L/∂θ_i = mean of ∂L/∂u · ∂u/∂θ_i, one parameter at a time, in the spare array if any
-            return mean, np.array([np.mean(_times(dl, j, spare, k)) for j in jac], dtype=float)
+            # ∂L/∂θ_i = mean of ∂L/∂u · ∂u/∂θ_i, one parameter at a time
+            return mean, np.array([_mean_product(dl, j, spare, k) for j in jac], dtype=float)
 
     def mean_hessian(self, theta: Array, data: Sequence[Array]) -> Array:
         """Mean over the rows of ∂²L/∂u² ∇u ∇uᵀ + ∂L/∂u ∇²u: the exact Hessian of the mean loss."""
@@ -301,6 +301,14 @@ def _own(value, others: Sequence) -> bool:
         and value.flags.writeable
         and not any(isinstance(o, np.ndarray) and np.may_share_memory(value, o) for o in others)
     )
+
+
+def _mean_product(a, b, out: Array | None, k: int) -> float:
+    """The mean over the ``k`` rows of ``a * b``: one pass of a dot product where both are
+    arrays of the rows, else through ``out`` where given."""
+    if np.ndim(a) == 1 and np.ndim(b) == 1:
+        return float(np.dot(a, b)) / k
+    return float(np.mean(_times(a, b, out, k)))
 
 
 def _times(a, b, out: Array | None, k: int) -> Array:

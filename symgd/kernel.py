@@ -102,7 +102,7 @@ def evaluation_code(symbols: Sequence[sympy.Symbol], f: sympy.Expr, grad: Sequen
         lines = []
         outputs = [["f"], [f"g_{j}" for j in range(len(symbols))]]
         for names, exprs in zip(outputs, ([f], list(grad))):
-            shared, reduced = compiler.common_subexpressions(compiler.prepared(symbols, exprs)[1])
+            shared, reduced = compiler.common_subexpressions(compiler.prepared(symbols, exprs)[1], factor=True)
             try:
                 lines += [f"{s} = {printer.doprint(e)}" for s, e in shared]
                 lines += [f"{name} = {_scalar(printer, e)}" for name, e in zip(names, reduced)]
