@@ -15,7 +15,6 @@ array([[2., 5.],
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
@@ -42,16 +41,26 @@ def _as_floats(expr: sympy.Expr) -> sympy.Expr:
     return expr.xreplace(big) if big else expr
 
 
+def as_product(printer, expr: sympy.Pow) -> str | None:
+    """A small integer power as a product, for any printer: ``x*x*x`` for ``x**3`` and
+    ``(1 - x)*(1 - x)`` for the square of a short sum; None for other powers. A product is
+    one rounding per factor where a power routine is a call (numpy's general one is many
+    times slower), and every compiled form prints powers the same way, so all agree."""
+    base, n = expr.base, expr.exp
+    if base.is_Symbol and n.is_Integer and 2 <= abs(n) <= 8:
+        product = "*".join([printer._print(base)] * int(abs(n)))
+        return f"({product})" if n > 0 else f"(1/({product}))"
+    if n == 2 and sympy.count_ops(base) <= 2:
+        factor = printer.parenthesize(base, 1000)
+        return f"({factor}*{factor})"
+    return None
+
+
 class _Printer(NumPyPrinter):
-    """numpy code with small integer powers of a variable as products: ``x*x*x`` instead of
-    ``x**3``, which numpy computes by its general power routine, many times slower."""
+    """numpy code with small integer powers as products (`as_product`)."""
 
     def _print_Pow(self, expr, rational=False):
-        n = expr.exp
-        if expr.base.is_Symbol and n.is_Integer and 2 <= abs(n) <= 8:
-            product = "*".join([self._print(expr.base)] * int(abs(n)))
-            return f"({product})" if n > 0 else f"(1/({product}))"
-        return super()._print_Pow(expr, rational=rational)
+        return as_product(self, expr) or super()._print_Pow(expr, rational=rational)
 
 
 def _printer() -> _Printer:
@@ -81,7 +90,6 @@ def lambdify_list(
     limits: Limits = DEFAULT_LIMITS,
     *,
     known: Mapping[sympy.Expr, sympy.Symbol] | None = None,
-    factor: bool = False,
 ) -> Callable:
     """``f(X) -> list`` of the expressions' values at ``X`` (rows = variables).
 
@@ -101,7 +109,7 @@ def lambdify_list(
     """
     with guarded("compiling the formula", limits):
         names, renamed = prepared(symbols, exprs)
-        cse = functools.partial(common_subexpressions, factor=factor)
+        cse = common_subexpressions
         if known:
             rename = dict(zip(symbols, names))
             cse = _cse_reading({_as_floats(e.xreplace(rename)): rename[s] for e, s in known.items()})
@@ -123,19 +131,14 @@ def prepared(symbols: Sequence[sympy.Symbol], exprs: Sequence[sympy.Expr]) -> tu
     return names, [_as_floats(_fewer_operations(e, symbols).xreplace(rename)) for e in exprs]
 
 
-#: Formulas up to this many operations may be factored (`common_subexpressions`); larger
-#: ones would pay seconds for it.
-_SMALL = 100
+def common_subexpressions(exprs: Sequence[sympy.Expr]):
+    """``(replacements, reduced)`` as `sympy.cse` gives them, named ``c_0, c_1, ...``: the one
+    choice every compiled form shares, so that all compute with the same operations.
 
-
-def common_subexpressions(exprs: Sequence[sympy.Expr], factor: bool = False):
-    """``(replacements, reduced)`` as `sympy.cse` gives them, named ``c_0, c_1, ...``.
-
-    With ``factor``, a small formula also gets sympy's ``"basic"`` optimizations, which
-    factor sums: Rosenbrock's gradient shrinks to the hand-written form. Fits leave it
-    off: it would hide the parts that depend on the data alone (`common_parts`)."""
-    small = factor and sum(sympy.count_ops(e) for e in exprs) <= _SMALL
-    return sympy.cse(exprs, symbols=sympy.numbered_symbols("c_"), optimizations="basic" if small else None, list=False)
+    (sympy's ``"basic"`` optimizations were tried: they factor Rosenbrock's gradient into
+    the hand-written form, but undo the Horner form of polynomials, hide the parts of a
+    model that depend on the data alone, and take seconds on formulas of a few hundred terms.)"""
+    return sympy.cse(exprs, symbols=sympy.numbered_symbols("c_"), list=False)
 
 
 def common_parts(
@@ -176,7 +179,7 @@ def compile_scalar(
     symbols: Sequence[sympy.Symbol], expr: sympy.Expr, limits: Limits = DEFAULT_LIMITS
 ) -> Callable[[Array], float | Array]:
     """``f(x) -> float`` for ``x`` of shape (n,), ``-> ndarray (k,)`` for shape (n, k)."""
-    raw = lambdify_list(symbols, [expr], limits, factor=True)
+    raw = lambdify_list(symbols, [expr], limits)
 
     def value(x: Array):
         (result,) = raw(x)
@@ -192,7 +195,7 @@ def compile_vector(
     symbols: Sequence[sympy.Symbol], exprs: Sequence[sympy.Expr], limits: Limits = DEFAULT_LIMITS
 ) -> Callable[[Array], Array]:
     """``f(x) -> ndarray (m,)`` for ``x`` of shape (n,), ``-> (m, k)`` for shape (n, k)."""
-    raw = lambdify_list(symbols, exprs, limits, factor=True)
+    raw = lambdify_list(symbols, exprs, limits)
     m = len(exprs)
 
     def vector(x: Array) -> Array:

@@ -69,15 +69,15 @@ _AUTO_MAX_CODE = 20_000  # characters of inlined f and gradient "auto" still com
 
 
 class _ScalarPrinter(PythonCodePrinter):
-    """Python on floats: small integer powers of a variable as products (like the numpy
-    printer), other powers by ``math.pow``, which fails (and the loop then reads nan)
-    where ``**`` would return a complex number."""
+    """Python on floats: small integer powers as products (`symgd.compiler.as_product`, as
+    the numpy printer), other powers by ``math.pow``, which fails (and the loop then reads
+    nan) where ``**`` would return a complex number."""
 
     def _print_Pow(self, expr, rational=False):
         base, n = expr.base, expr.exp
-        if base.is_Symbol and n.is_Integer and 2 <= abs(n) <= 8:
-            product = "*".join([self._print(base)] * int(abs(n)))
-            return f"({product})" if n > 0 else f"(1/({product}))"
+        product = compiler.as_product(self, expr)
+        if product:
+            return product
         if n == sympy.S.Half:
             return f"math.sqrt({self._print(base)})"
         if n == -sympy.S.Half:
@@ -102,7 +102,7 @@ def evaluation_code(symbols: Sequence[sympy.Symbol], f: sympy.Expr, grad: Sequen
         lines = []
         outputs = [["f"], [f"g_{j}" for j in range(len(symbols))]]
         for names, exprs in zip(outputs, ([f], list(grad))):
-            shared, reduced = compiler.common_subexpressions(compiler.prepared(symbols, exprs)[1], factor=True)
+            shared, reduced = compiler.common_subexpressions(compiler.prepared(symbols, exprs)[1])
             try:
                 lines += [f"{s} = {printer.doprint(e)}" for s, e in shared]
                 lines += [f"{name} = {_scalar(printer, e)}" for name, e in zip(names, reduced)]
