@@ -175,6 +175,8 @@ class _Compiled:
         of_residual = self.per_row.expr.xreplace({u: r + y})
         self.residual = y not in of_residual.free_symbols
         outer_symbols, outer_loss = ([r], of_residual) if self.residual else ([u, y], self.per_row.expr)
+        #: the squared error: its mean and gradient are dot products of the residual (no arrays of the loss)
+        self.squared = self.residual and sympy.expand(outer_loss - r**2) == 0
         budget = Budget(limits.time_budget)
         with budget.spend("differentiating the loss"):
             (self._dl,) = derive.gradient(outer_loss, outer_symbols[:1], limits)
@@ -238,6 +240,10 @@ class _Compiled:
         k = data[-1].size
         with np.errstate(all="ignore"):
             u, *jac = self._inner_parts(theta, data)
+            if self.squared and np.ndim(u) == 1:
+                r = np.subtract(u, data[-1], out=u) if _own(u, [*jac, *data]) else u - data[-1]
+                grad = [2.0 * _mean_product(r, j, None, k) for j in jac]
+                return float(np.dot(r, r)) / k, np.array(grad, dtype=float)
             loss, dl, spare = self._loss_slope(u, data[-1], keep=[*jac, *data])
             del u
             mean = float(np.mean(_rows(loss, k)))

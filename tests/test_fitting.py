@@ -93,6 +93,18 @@ def test_mae_subgradient_by_hand_with_a_zero_residual():
     assert res.iterations == 0 and res.status == "max_iter"
 
 
+@pytest.mark.parametrize("loss", ["mse", "(pred - y)^2", "(y - pred)**2"])
+def test_squared_error_by_hand_with_a_constant_term(loss):
+    # the squared error takes dot products of the residual; a constant's ∂u/∂c is a number, not rows
+    x = np.linspace(-1.0, 2.0, 7)
+    y = np.cos(x)
+    res = fit("a*x**2 + b*x + c", {"x": x, "y": y}, loss=loss, p0={"a": 0.5, "b": -1, "c": 2}, epochs=0)
+    r = 0.5 * x**2 - x + 2 - y
+    assert res.loss == pytest.approx(np.mean(r * r), rel=1e-14)
+    for name, d in (("a", x**2), ("b", x), ("c", 1.0)):
+        assert res.grad[name] == pytest.approx(np.mean(2 * r * d), rel=1e-13)
+
+
 def test_huber_and_logcosh_gradients_match_finite_differences():
     x, y = X1, Y * 5
     for loss, reference in [
