@@ -151,13 +151,23 @@ def common_parts(
     >>> common_parts([a, b, x], [a * sympy.exp(-x**2) + b, sympy.exp(-x**2)], without=[a, b])
     [exp(-x**2)]
     """
-    replacements, _ = common_subexpressions([_as_floats(_fewer_operations(e, symbols)) for e in exprs])
-    full, found, without = {}, [], set(without)
+    names, renamed = prepared(symbols, exprs)
+    original, without = dict(zip(names, symbols)), set(without)
+    found = []
+    for _, _, expanded in _expanded(common_subexpressions(renamed)[0]):
+        part = expanded.xreplace(original)
+        if part.free_symbols and not part.free_symbols & without:
+            found.append(part)
+    return found
+
+
+def _expanded(replacements):
+    """``(symbol, value, expanded)`` for each common subexpression: its value as cse gives it,
+    and in the variables alone."""
+    full = {}
     for symbol, value in replacements:
         full[symbol] = expanded = value.xreplace(full)
-        if expanded.free_symbols and not expanded.free_symbols & without:
-            found.append(expanded)
-    return found
+        yield symbol, value, expanded
 
 
 def _cse_reading(known: dict[sympy.Expr, sympy.Symbol]) -> Callable:
@@ -165,11 +175,11 @@ def _cse_reading(known: dict[sympy.Expr, sympy.Symbol]) -> Callable:
 
     def cse(exprs):
         replacements, reduced = common_subexpressions(exprs)
-        full, out = {}, []
-        for symbol, value in replacements:
-            full[symbol] = expanded = value.xreplace(full)  # in the variables alone
-            # a bare variable would be inlined by lambdify, reordering the sums it appears in
-            out.append((symbol, sympy.UnevaluatedExpr(known[expanded]) if expanded in known else value))
+        # a bare variable would be inlined by lambdify, reordering the sums it appears in
+        out = [
+            (symbol, sympy.UnevaluatedExpr(known[expanded]) if expanded in known else value)
+            for symbol, value, expanded in _expanded(replacements)
+        ]
         return out, reduced
 
     return cse

@@ -716,9 +716,8 @@ def descend(
 ) -> Result:
     """`symgd.engine.descend` on ``objective`` by its generated loop (``backend`` "python" or "numba")."""
     x, names, rules, box = setup(x0, objective.variables, bounds, max_iter, tol, xtol, ftol, max_time)
-    n = x.size
     plan = Plan(objective, step, maximize=maximize, box=box is not None, xtol=xtol, ftol=ftol, deadline=bool(max_time))
-    lo, hi = box if box is not None else (np.full(n, -np.inf), np.full(n, np.inf))
+    lo, hi = _sides(box, x.size)
     args = (rules.max_iter, rules.tol, rules.xtol, rules.ftol)
     if backend == "numba":
         run = _numba_module(plan.numba).run
@@ -733,6 +732,11 @@ def descend(
         X, F, G = _columns(X, i + 1), np.frombuffer(F)[: i + 1].copy(), _columns(G, i + 1)
     history = History(X, F, G)
     return finish(history, STATUS_NAMES[status], int(i), int(best), names, rules, maximize, box)
+
+
+def _sides(box, n: int) -> tuple[Array, Array]:
+    """The box's lower and upper bounds, -inf and inf without one (the loops take both always)."""
+    return box if box is not None else (np.full(n, -np.inf), np.full(n, np.inf))
 
 
 def descend_many(
@@ -757,7 +761,7 @@ def descend_many(
         X = np.clip(X, box[0][:, None], box[1][:, None])
     X0 = X.copy()
     plan = Plan(objective, step, maximize=maximize, box=box is not None, xtol=xtol, ftol=ftol, deadline=False)
-    lo, hi = box if box is not None else (np.full(n, -np.inf), np.full(n, np.inf))
+    lo, hi = _sides(box, n)
     F, S, N = np.empty(count), np.empty(count, dtype=np.int64), np.empty(count, dtype=np.int64)
     every = 1 if rules.ftol else CHECK_EVERY
     args = (rules.max_iter, rules.tol, rules.xtol, rules.ftol, every, F, S, N)
